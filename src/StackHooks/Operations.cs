@@ -7,6 +7,7 @@ using Microsoft.OpenApi;
 using Scalar.AspNetCore;
 using StackHooks.Accounts;
 using StackHooks.Api;
+using StackHooks.Delivery;
 using StackHooks.Security;
 using StackHooks.Storage;
 using StackHooks.Webhooks;
@@ -42,6 +43,7 @@ public static class Operations
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<Database>();
         services.AddSingleton<SecretBox>();
+        services.AddDelivery();
 
         services.AddAuthentication(TokenAuthentication.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, TokenAuthentication>(TokenAuthentication.SchemeName, null);
@@ -97,6 +99,7 @@ public static class Operations
                 return context.Response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, string> { ["status"] = report.Status.ToString() }));
             },
         });
+        app.MapMetrics();
         app.MapOpenApi();
         app.MapScalarApiReference("/docs", options => options.WithTitle("StackHooks API"));
         return app;

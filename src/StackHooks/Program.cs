@@ -1,5 +1,6 @@
 using StackHooks;
 using StackHooks.Accounts;
+using StackHooks.Events;
 using StackHooks.Stacks;
 using StackHooks.Webhooks;
 
@@ -14,4 +15,5 @@ app.MapAccounts();
 app.MapStacks();
 app.MapEnvironments();
 app.MapWebhooks();
+app.MapEvents();
 app.Run();

@@ -1,7 +1,10 @@
+using System.Security.Claims;
+using System.Text.Json.Nodes;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using StackHooks.Accounts;
 using StackHooks.Api;
+using StackHooks.Delivery;
 using StackHooks.Events;
 using StackHooks.Storage;
 using StackHooks.Webhooks;
@@ -31,7 +34,8 @@ public static class EnvironmentsApi
     }
 
     public static async Task<Results<Created<EnvironmentResponse>, ApiError>> Create(
-        string org, CreateEnvironmentRequest? body, Database database, TimeProvider time, CancellationToken ct)
+        string org, CreateEnvironmentRequest? body, ClaimsPrincipal principal, Database database, EventRecorder recorder, DeliverySignal signal,
+        TimeProvider time, CancellationToken ct)
     {
         var project = string.IsNullOrEmpty(body?.Project) ? WebhookScope.DefaultProject : body.Project;
         var name = body?.Name;
@@ -63,7 +67,9 @@ public static class EnvironmentsApi
             "INSERT INTO environments (org_name, project_name, env_name, created_at) VALUES (@org, @project, @name, @now)",
             new { org, project, name, now },
             transaction);
+        await StacksApi.RecordAsync(connection, transaction, recorder, "environment_created", principal, new EventSubject(org, WebhookScopeKind.Environment, project, name));
         await transaction.CommitAsync(ct);
+        signal.Wake();
         return TypedResults.Created($"/api/esc/environments/{org}/{project}/{name}", ToResponse(org, project, name, now));
     }
 
@@ -75,7 +81,8 @@ public static class EnvironmentsApi
         return created is null ? EnvironmentNotFound(org, project, env) : TypedResults.Ok(ToResponse(org, project, env, created.Value));
     }
 
-    public static async Task<Results<NoContent, ApiError>> Delete(string org, string project, string env, Database database, CancellationToken ct)
+    public static async Task<Results<NoContent, ApiError>> Delete(
+        string org, string project, string env, ClaimsPrincipal principal, Database database, EventRecorder recorder, DeliverySignal signal, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
@@ -87,7 +94,9 @@ public static class EnvironmentsApi
         }
 
         await WebhookStore.DeleteAllInScopeAsync(connection, transaction, new WebhookScope(WebhookScopeKind.Environment, org, project, env));
+        await StacksApi.RecordAsync(connection, transaction, recorder, "environment_deleted", principal, new EventSubject(org, WebhookScopeKind.Environment, project, env));
         await transaction.CommitAsync(ct);
+        signal.Wake();
         return TypedResults.NoContent();
     }
 

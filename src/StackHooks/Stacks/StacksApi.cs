@@ -1,7 +1,10 @@
+using System.Security.Claims;
+using System.Text.Json.Nodes;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using StackHooks.Accounts;
 using StackHooks.Api;
+using StackHooks.Delivery;
 using StackHooks.Events;
 using StackHooks.Storage;
 using StackHooks.Webhooks;
@@ -24,7 +27,8 @@ public static class StacksApi
     }
 
     public static async Task<Results<Created<StackResponse>, ApiError>> Create(
-        string org, string project, CreateStackRequest? body, Database database, TimeProvider time, CancellationToken ct)
+        string org, string project, CreateStackRequest? body, ClaimsPrincipal principal, Database database, EventRecorder recorder,
+        DeliverySignal signal, TimeProvider time, CancellationToken ct)
     {
         if (!Names.IsValidEntityName(project))
         {
@@ -55,7 +59,9 @@ public static class StacksApi
             "INSERT INTO stacks (org_name, project_name, stack_name, version, created_at) VALUES (@org, @project, @stack, 0, @now)",
             new { org, project, stack, now = time.GetUtcNow().ToUnixTimeMilliseconds() },
             transaction);
+        await RecordAsync(connection, transaction, recorder, "stack_created", principal, new EventSubject(org, WebhookScopeKind.Stack, project, stack));
         await transaction.CommitAsync(ct);
+        signal.Wake();
         return TypedResults.Created($"/api/stacks/{org}/{project}/{stack}", new StackResponse(org, project, stack, new Dictionary<string, string>(), 0));
     }
 
@@ -69,7 +75,8 @@ public static class StacksApi
             : TypedResults.Ok(new StackResponse(org, project, stack, new Dictionary<string, string>(), version.Value));
     }
 
-    public static async Task<Results<NoContent, ApiError>> Delete(string org, string project, string stack, Database database, CancellationToken ct)
+    public static async Task<Results<NoContent, ApiError>> Delete(
+        string org, string project, string stack, ClaimsPrincipal principal, Database database, EventRecorder recorder, DeliverySignal signal, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
@@ -81,11 +88,13 @@ public static class StacksApi
         }
 
         await WebhookStore.DeleteAllInScopeAsync(connection, transaction, new WebhookScope(WebhookScopeKind.Stack, org, project, stack));
+        await RecordAsync(connection, transaction, recorder, "stack_deleted", principal, new EventSubject(org, WebhookScopeKind.Stack, project, stack));
         await transaction.CommitAsync(ct);
+        signal.Wake();
         return TypedResults.NoContent();
     }
 
-    public static async Task<Ok<StackListResponse>> List(string? organization, System.Security.Claims.ClaimsPrincipal principal, Database database, CancellationToken ct)
+    public static async Task<Ok<StackListResponse>> List(string? organization, ClaimsPrincipal principal, Database database, CancellationToken ct)
     {
         var caller = Caller.From(principal);
         await using var connection = await database.OpenAsync(ct);
@@ -98,6 +107,15 @@ public static class StacksApi
             """,
             new { userId = caller.UserId, organization });
         return TypedResults.Ok(new StackListResponse(rows.Select(r => new StackSummary(r.Org, r.Project, r.Stack, r.Version)).ToList()));
+    }
+
+    /// <summary>Records a registry event (created/deleted) in the registry change's own transaction.</summary>
+    internal static Task<RecordedEvent> RecordAsync(
+        System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, EventRecorder recorder, string eventName,
+        ClaimsPrincipal principal, EventSubject subject)
+    {
+        var caller = Caller.From(principal);
+        return recorder.RecordAsync(connection, transaction, EventCatalogue.Find(eventName)!, subject, new PayloadUser(caller.Name, caller.Login, ""), []);
     }
 
     private static ApiError StackNotFound(string org, string project, string stack) =>

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using StackHooks.Accounts;
 using StackHooks.Api;
+using StackHooks.Delivery;
 using StackHooks.Events;
 using StackHooks.Security;
 using StackHooks.Storage;
@@ -41,10 +42,7 @@ public static class WebhooksApi
         group.MapPatch("/{hook}", Update).WithName($"Update{scopeName}Webhook")
             .WithSummary("Updates the webhook; fields absent from the body keep their value. \"secret\": \"__remove-secret\" removes the secret.");
         group.MapDelete("/{hook}", Delete).WithName($"Delete{scopeName}Webhook");
-        group.MapPost("/{hook}/ping", NotYet).WithName($"Ping{scopeName}Webhook");
-        group.MapGet("/{hook}/deliveries", NotYet).WithName($"List{scopeName}WebhookDeliveries");
-        group.MapGet("/{hook}/deliveries/{id}", NotYet).WithName($"Get{scopeName}WebhookDelivery");
-        group.MapPost("/{hook}/deliveries/{id}/redeliver", NotYet).WithName($"Redeliver{scopeName}WebhookDelivery");
+        DeliveriesApi.MapDeliveries(group, scopeName);
     }
 
     private static async ValueTask<object?> CheckScope(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
@@ -229,9 +227,6 @@ public static class WebhooksApi
         await using var connection = await database.OpenAsync(ct);
         return await WebhookStore.DeleteAsync(connection, scope, hook) ? TypedResults.NoContent() : WebhookNotFound(scope, hook);
     }
-
-    /// <summary>Ping, deliveries and redelivery arrive with the delivery engine.</summary>
-    public static ApiError NotYet() => ApiError.NotImplemented("Deliveries are not available yet in this build of StackHooks.");
 
     private static void SetSecret(Webhook webhook, string? secret, SecretBox secrets)
     {

@@ -1,0 +1,43 @@
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using StackHooks.Events;
+
+namespace StackHooks.Delivery;
+
+/// <summary>Registers the delivery engine: recorder, queue, sender, dispatcher, upkeep and metrics.</summary>
+public static class DeliveryServices
+{
+    public static IServiceCollection AddDelivery(this IServiceCollection services)
+    {
+        services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section)
+            .Validate(o => o.Validate().Count == 0, "StackHooks:Delivery is invalid")
+            .ValidateOnStart();
+        services.AddSingleton(sp => new RetrySchedule(sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.EffectiveRetrySchedule()));
+        services.AddSingleton<PublicLinks>();
+        services.AddSingleton<EventRecorder>();
+        services.AddSingleton<DeliverySignal>();
+        services.AddSingleton<DeliveryQueue>();
+        services.AddSingleton<DeliveryMetrics>();
+        services.AddSingleton<Sender>();
+        services.AddHostedService<Dispatcher>();
+        services.AddHostedService<DeliveryMaintenance>();
+
+        // The dispatcher owns retries: no resilience handler, no per-request logging (payload URLs can be secrets,
+        // e.g. Slack's), one long-lived handler so connections to receivers are pooled.
+        services.AddHttpClient(Sender.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(sp => Sender.CreateHandler(sp.GetRequiredService<IOptions<DeliveryOptions>>().Value))
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
+            .RemoveAllLoggers();
+
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(DeliveryMetrics.MeterName)
+            .AddPrometheusExporter());
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapMetrics(this IEndpointRouteBuilder app)
+    {
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        return app;
+    }
+}

@@ -1,0 +1,34 @@
+using System.Threading.Channels;
+
+namespace StackHooks.Delivery;
+
+/// <summary>
+/// Wakes the dispatcher when work arrives (an event committed, an attempt finished), so latency does not depend on a
+/// poll interval. Many wakes collapse into one.
+/// </summary>
+public sealed class DeliverySignal
+{
+    private readonly Channel<bool> channel = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
+    {
+        FullMode = BoundedChannelFullMode.DropWrite,
+    });
+
+    public void Wake() => channel.Writer.TryWrite(true);
+
+    /// <summary>Completes when woken (consuming the wake-up) or when <paramref name="timeout"/> passes.</summary>
+    public async Task WaitAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (channel.Reader.TryRead(out _))
+        {
+            return;
+        }
+
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var woken = channel.Reader.WaitToReadAsync(linked.Token).AsTask();
+        var elapsed = Task.Delay(timeout, time, linked.Token);
+        await Task.WhenAny(woken, elapsed);
+        await linked.CancelAsync();
+        channel.Reader.TryRead(out _);
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+}
