@@ -9,9 +9,8 @@ public static class DeliveryServices
 {
     public static IServiceCollection AddDelivery(this IServiceCollection services)
     {
-        services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section)
-            .Validate(o => o.Validate().Count == 0, "StackHooks:Delivery is invalid")
-            .ValidateOnStart();
+        services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DeliveryOptions>, DeliveryOptionsValidator>();
         services.AddSingleton(sp => new RetrySchedule(sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.EffectiveRetrySchedule()));
         services.AddSingleton<PublicLinks>();
         services.AddSingleton<EventRecorder>();
@@ -19,7 +18,7 @@ public static class DeliveryServices
         services.AddSingleton<DeliveryQueue>();
         services.AddSingleton<DeliveryMetrics>();
         services.AddSingleton<Sender>();
-        services.AddHostedService<Dispatcher>();
+        services.AddHostedService<Dispatcher>(); // stays idle when StackHooks:Delivery:Dispatch is false
         services.AddHostedService<DeliveryMaintenance>();
 
         // The dispatcher owns retries: no resilience handler, no per-request logging (payload URLs can be secrets,
@@ -33,6 +32,15 @@ public static class DeliveryServices
             .AddMeter(DeliveryMetrics.MeterName)
             .AddPrometheusExporter());
         return services;
+    }
+
+    private sealed class DeliveryOptionsValidator : IValidateOptions<DeliveryOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, DeliveryOptions options)
+        {
+            var problems = options.Validate();
+            return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+        }
     }
 
     public static IEndpointRouteBuilder MapMetrics(this IEndpointRouteBuilder app)

@@ -32,6 +32,12 @@ public sealed partial class Dispatcher(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!options.Value.Dispatch)
+        {
+            LogNotDispatching(logger);
+            return;
+        }
+
         await RunSafelyAsync(() => queue.ReleaseAllAsync(stoppingToken), stoppingToken);
         var writer = Task.Run(WriteCompletionsAsync, CancellationToken.None);
         var settings = options.Value;
@@ -196,6 +202,9 @@ public sealed partial class Dispatcher(
         public readonly SemaphoreSlim Gate = new(perWebhook, perWebhook);
         public int Claimed;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "StackHooks:Delivery:Dispatch is false: this process records events but sends no deliveries")]
+    private static partial void LogNotDispatching(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The dispatcher loop failed; it goes on")]
     private static partial void LogLoopFailed(ILogger logger, Exception exception);

@@ -1,0 +1,85 @@
+namespace StackHooks.Delivery;
+
+/// <summary>Settings of section <c>StackHooks:Delivery</c> (SPEC §5, §9).</summary>
+public sealed class DeliveryOptions
+{
+    public const string Section = "StackHooks:Delivery";
+
+    /// <summary>How much of a receiver's response body is read and recorded (SPEC §5: the first 64 KiB).</summary>
+    public const int MaxResponseBodyBytes = 64 * 1024;
+
+    /// <summary>Let deliveries reach loopback, private and link-local addresses (see <see cref="DestinationGuard"/>).</summary>
+    public bool AllowPrivateNetworks { get; set; }
+
+    /// <summary>Per-attempt timeout: the whole exchange, from connecting to the end of the response.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Delays after each failed attempt; null means <see cref="Delivery.RetrySchedule.DefaultDelays"/>. Null by default because
+    /// the configuration binder appends configured items to a non-null array instead of replacing it. Configured as
+    /// <c>RetrySchedule:0</c>, <c>RetrySchedule:1</c> … (JSON: an array); the value <c>""</c> binds to an empty array, which
+    /// means no automatic retry. A single scalar value such as <c>"00:00:05"</c> is not an array and is ignored by the binder.
+    /// </summary>
+#pragma warning disable CA1819 // An array is what the configuration binder can replace wholesale.
+    public TimeSpan[]? RetrySchedule { get; set; }
+#pragma warning restore CA1819
+
+    /// <summary>Deliveries in flight at once, over all webhooks.</summary>
+    public int MaxConcurrency { get; set; } = 64;
+
+    /// <summary>Deliveries in flight at once to one webhook, so one slow receiver cannot take every slot.</summary>
+    public int MaxConcurrencyPerWebhook { get; set; } = 4;
+
+    /// <summary>How long finished deliveries and their attempts are kept.</summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>How long a claimed delivery stays with its claimer before another node may take it (crash recovery).</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Whether this process sends deliveries. False makes an API-only node: events are recorded and queued for other
+    /// nodes (cluster mode) or for a later start; the benchmark uses it to fill the queue.
+    /// </summary>
+    public bool Dispatch { get; set; } = true;
+
+    /// <summary>The configured retry delays, or the default schedule when none are configured.</summary>
+    public IReadOnlyList<TimeSpan> EffectiveRetrySchedule() => RetrySchedule ?? Delivery.RetrySchedule.DefaultDelays;
+
+    /// <summary>What is wrong with these settings, one message per problem; empty when they are usable.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        if (Timeout <= TimeSpan.Zero)
+        {
+            problems.Add($"{Section}:Timeout must be positive.");
+        }
+
+        if (RetrySchedule?.Any(d => d < TimeSpan.Zero) == true)
+        {
+            problems.Add($"{Section}:RetrySchedule cannot hold negative delays.");
+        }
+
+        if (MaxConcurrency < 1)
+        {
+            problems.Add($"{Section}:MaxConcurrency must be at least 1.");
+        }
+
+        if (MaxConcurrencyPerWebhook < 1)
+        {
+            problems.Add($"{Section}:MaxConcurrencyPerWebhook must be at least 1.");
+        }
+
+        if (Retention <= TimeSpan.Zero)
+        {
+            problems.Add($"{Section}:Retention must be positive.");
+        }
+
+        // A lease that can run out during an attempt would let a second node send the same delivery concurrently.
+        if (LeaseDuration <= Timeout)
+        {
+            problems.Add($"{Section}:LeaseDuration must be longer than {Section}:Timeout.");
+        }
+
+        return problems;
+    }
+}
