@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Text;
 
 namespace StackHooks.Tests.Support;
@@ -11,7 +10,7 @@ namespace StackHooks.Tests.Support;
 /// The real server as a child process (<c>dotnet StackHooks.dll</c>), for what only a real process can show: a SIGKILL in
 /// the middle of work, a SIGTERM, a restart on the same data directory.
 /// </summary>
-public sealed partial class ServerProcess : IAsyncDisposable
+public sealed class ServerProcess : IAsyncDisposable
 {
     private readonly Process process;
     private readonly StringBuilder output = new();
@@ -87,7 +86,11 @@ public sealed partial class ServerProcess : IAsyncDisposable
     /// <summary>SIGTERM, as a service manager stops it; waits for the exit.</summary>
     public async Task TerminateAsync(TimeSpan timeout)
     {
-        _ = SendSignal(process.Id, 15);
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
         using var cts = new CancellationTokenSource(timeout);
         await process.WaitForExitAsync(cts.Token);
     }
@@ -153,7 +156,4 @@ public sealed partial class ServerProcess : IAsyncDisposable
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int SendSignal(int pid, int signal);
 }
