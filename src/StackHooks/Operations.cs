@@ -11,6 +11,7 @@ using StackHooks.Delivery;
 using StackHooks.Security;
 using StackHooks.Storage;
 using StackHooks.Webhooks;
+using StackHooks.WebConsole;
 
 namespace StackHooks;
 
@@ -49,7 +50,7 @@ public static class Operations
             .AddScheme<AuthenticationSchemeOptions, TokenAuthentication>(TokenAuthentication.SchemeName, null);
         services.AddAuthorization();
         services.AddApiErrorHandling();
-        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping);
+        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Encoder = ApiJson.Options.Encoder);
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
         services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
         {
@@ -84,6 +85,7 @@ public static class Operations
     {
         ArgumentNullException.ThrowIfNull(app);
         app.UseApiErrorHandling();
+        app.UseConsole();
         app.UseAuthentication();
         app.UseAuthorization();
         return app;

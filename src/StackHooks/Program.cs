@@ -1,5 +1,6 @@
 using StackHooks;
 using StackHooks.Accounts;
+using StackHooks.Deployments;
 using StackHooks.Events;
 using StackHooks.Stacks;
 using StackHooks.Webhooks;
@@ -16,4 +17,5 @@ app.MapStacks();
 app.MapEnvironments();
 app.MapWebhooks();
 app.MapEvents();
+app.MapDeployments();
 app.Run();

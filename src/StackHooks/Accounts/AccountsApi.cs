@@ -60,7 +60,7 @@ public static class AccountsApi
             "SELECT id AS Id, description AS Description, created_at AS CreatedAt, last_used_at AS LastUsedAt FROM access_tokens WHERE user_id = @userId ORDER BY created_at",
             new { userId = caller.UserId });
         return TypedResults.Ok(new TokenListResponse(rows.Select(r => new TokenResponse(
-            r.Id, r.Description, r.LastUsedAt / 1000, DateTimeOffset.FromUnixTimeMilliseconds(r.CreatedAt).ToString("O"))).ToList()));
+            r.Id, r.Description, r.LastUsedAt / 1000, ApiJson.Iso(r.CreatedAt))).ToList()));
     }
 
     public static async Task<Results<Created<NewTokenResponse>, ApiError>> CreateToken(

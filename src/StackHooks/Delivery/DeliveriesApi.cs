@@ -233,7 +233,7 @@ public static class DeliveriesApi
             ResponseBody ?? "",
             Status,
             Attempts,
-            Status == "pending" && NextAttemptAt is { } next ? DateTimeOffset.FromUnixTimeMilliseconds(next).ToString("O") : null,
+            Status == "pending" && NextAttemptAt is { } next ? ApiJson.Iso(next) : null,
             Error,
             history);
     }

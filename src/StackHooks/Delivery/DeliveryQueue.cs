@@ -9,6 +9,7 @@ public sealed class DeliveryWork
 {
     public string Id { get; set; } = "";
     public string WebhookId { get; set; } = "";
+    public string? EventId { get; set; }
     public string PayloadUrl { get; set; } = "";
     public string Format { get; set; } = "";
     public string? SecretEncrypted { get; set; }
@@ -30,7 +31,8 @@ public sealed record AttemptResult(
     string ResponseHeaders,
     string ResponseBody,
     string? Error,
-    TimeSpan? RetryAfter)
+    TimeSpan? RetryAfter,
+    bool Skipped = false)
 {
     public bool Succeeded => Error is null;
 }
@@ -49,6 +51,11 @@ public sealed record Completion(AttemptResult Result, string Status, long? NextA
             return new Completion(result, "succeeded", null);
         }
 
+        if (result.Skipped)
+        {
+            return new Completion(result, "skipped", null);
+        }
+
         var delay = result.Attempt < work.MaxAttempts ? schedule.NextDelay(result.Attempt, result.RetryAfter) : null;
         return delay is { } wait
             ? new Completion(result, "pending", (now + wait).ToUnixTimeMilliseconds())
@@ -64,7 +71,7 @@ public sealed class DeliveryQueue(Database database)
 {
     private const string WorkColumns =
         """
-        d.id AS Id, d.webhook_id AS WebhookId, w.payload_url AS PayloadUrl, w.format AS Format, w.secret_encrypted AS SecretEncrypted,
+        d.id AS Id, d.webhook_id AS WebhookId, d.event_id AS EventId, w.payload_url AS PayloadUrl, w.format AS Format, w.secret_encrypted AS SecretEncrypted,
         d.kind AS Kind, d.payload AS Payload, d.attempts AS Attempts, d.max_attempts AS MaxAttempts
         """;
 

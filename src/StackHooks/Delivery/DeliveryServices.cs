@@ -18,6 +18,7 @@ public static class DeliveryServices
         services.AddSingleton<DeliveryQueue>();
         services.AddSingleton<DeliveryMetrics>();
         services.AddSingleton<Sender>();
+        services.AddSingleton<Deployments.DeploymentTrigger>();
         services.AddHostedService<Dispatcher>(); // stays idle when StackHooks:Delivery:Dispatch is false
         services.AddHostedService<DeliveryMaintenance>();
 

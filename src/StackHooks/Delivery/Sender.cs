@@ -6,15 +6,18 @@ using System.Net.Sockets;
 using System.Reflection;
 using System.Text;
 using Microsoft.Extensions.Options;
+using StackHooks.Deployments;
 using StackHooks.Security;
 
 namespace StackHooks.Delivery;
 
 /// <summary>
 /// Sends one attempt of a delivery (SPEC §5): POST of the stored body with the Pulumi headers and signature, the
-/// configured timeout, no redirects, and the response recorded (headers, first 64 KiB of the body).
+/// configured timeout, no redirects, and the response recorded (headers, first 64 KiB of the body). A
+/// <c>pulumi_deployments</c> webhook's attempt queues a deployment instead (<see cref="DeploymentTrigger"/>).
 /// </summary>
-public sealed class Sender(IHttpClientFactory clients, SecretBox secrets, TimeProvider time, IOptions<DeliveryOptions> options)
+public sealed class Sender(
+    IHttpClientFactory clients, SecretBox secrets, DeploymentTrigger deployments, TimeProvider time, IOptions<DeliveryOptions> options)
 {
     public const string ClientName = "deliveries";
     public const int MaxResponseBodyBytes = 64 * 1024;
@@ -46,9 +49,7 @@ public sealed class Sender(IHttpClientFactory clients, SecretBox secrets, TimePr
         var startedAt = time.GetUtcNow();
         if (work.Format == Webhooks.WebhookFormats.PulumiDeployments)
         {
-            // Deployment triggers make no HTTP request; until this build runs them, the record says so.
-            return new AttemptResult(work.Id, attempt, startedAt.ToUnixTimeMilliseconds(), 0, work.PayloadUrl, "", 0, "", "",
-                "pulumi_deployments webhooks are not supported by this build", null);
+            return await deployments.QueueAsync(work, cancellationToken); // no HTTP request: the event queues a deployment
         }
 
         var stopwatch = Stopwatch.StartNew();

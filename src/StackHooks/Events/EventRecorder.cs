@@ -13,7 +13,8 @@ public sealed record RecordedEvent(string Id, int Deliveries, bool Replayed);
 /// <summary>
 /// Records an event and creates its deliveries — one per matching webhook, body rendered for the webhook's format — in
 /// the caller's transaction, so an event is never stored without its deliveries or the other way round. After the
-/// caller commits it calls <see cref="DeliverySignal.Wake"/> so the dispatcher sends at once.
+/// caller commits it calls <see cref="DeliverySignal.Wake"/> so the dispatcher sends at once. A <c>deploymentId</c> field
+/// ties the event to the deployment that caused it (the loop guard of deployment triggers follows it).
 /// </summary>
 public sealed class EventRecorder(PublicLinks links, TimeProvider time, IOptions<DeliveryOptions> deliveryOptions)
 {
@@ -57,8 +58,8 @@ public sealed class EventRecorder(PublicLinks links, TimeProvider time, IOptions
 
         await connection.ExecuteAsync(
             """
-            INSERT INTO events (id, org_name, scope, project_name, target_name, event_name, kind, payload, idempotency_key, delivery_count, created_at)
-            VALUES (@eventId, @Org, @scope, @Project, @Target, @name, @kind, @payload, @idempotencyKey, @count, @now)
+            INSERT INTO events (id, org_name, scope, project_name, target_name, event_name, kind, payload, idempotency_key, delivery_count, deployment_id, created_at)
+            VALUES (@eventId, @Org, @scope, @Project, @Target, @name, @kind, @payload, @idempotencyKey, @count, @deploymentId, @now)
             """,
             new
             {
@@ -72,6 +73,7 @@ public sealed class EventRecorder(PublicLinks links, TimeProvider time, IOptions
                 payload = payload.ToJsonString(RawPayload.Json),
                 idempotencyKey,
                 count = rows.Count,
+                deploymentId = fields["deploymentId"]?.GetValue<string>(),
                 now,
             },
             transaction);

@@ -1,6 +1,6 @@
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using StackHooks.Api;
 
 namespace StackHooks.Events;
 
@@ -18,8 +18,8 @@ public static class RawPayload
 {
     public const string PingMessage = "🍹 Just a friendly ping from Pulumi 🍹";
 
-    /// <summary>Payload JSON is sent as UTF-8 as it is (emoji included), not \u-escaped.</summary>
-    public static readonly JsonSerializerOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    /// <summary>How payloads are serialized: readable UTF-8 (see <see cref="ApiJson.Options"/>).</summary>
+    public static JsonSerializerOptions Json => ApiJson.Options;
 
     public static JsonObject Build(
         EventFilter filter, EventSubject subject, PayloadUser user, JsonObject fields, PublicLinks links, string eventId, long? version)

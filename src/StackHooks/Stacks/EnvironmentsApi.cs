@@ -101,7 +101,7 @@ public static class EnvironmentsApi
     }
 
     private static EnvironmentResponse ToResponse(string org, string project, string name, long createdAt) =>
-        new(org, project, name, DateTimeOffset.FromUnixTimeMilliseconds(createdAt).ToString("O"));
+        new(org, project, name, ApiJson.Iso(createdAt));
 
     private static ApiError EnvironmentNotFound(string org, string project, string env) =>
         ApiError.NotFound($"Environment '{Shorten(org)}/{Shorten(project)}/{Shorten(env)}' not found.");

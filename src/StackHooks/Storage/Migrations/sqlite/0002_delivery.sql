@@ -26,7 +26,7 @@ CREATE TABLE deliveries (
     event_name        TEXT NOT NULL,
     kind              TEXT NOT NULL,
     payload           TEXT NOT NULL,           -- the exact body sent, rendered for the webhook's format
-    status            TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
+    status            TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed', 'skipped')),
     attempts          INTEGER NOT NULL DEFAULT 0,
     max_attempts      INTEGER NOT NULL,
     next_attempt_at   INTEGER NULL,            -- when pending: due time
