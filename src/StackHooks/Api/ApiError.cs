@@ -51,11 +51,8 @@ public sealed class ApiError : IResult, IStatusCodeHttpResult, IEndpointMetadata
         return response.WriteAsJsonAsync(new ErrorBody(code, message), ErrorJson);
     }
 
-    /// <summary>Messages quote user input; relaxed escaping keeps quotes readable (JSON responses are never inlined in HTML).</summary>
-    private static readonly JsonTypeInfo<ErrorBody> ErrorJson = new ApiJsonContext(new JsonSerializerOptions(JsonSerializerDefaults.Web)
-    {
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    }).ErrorBody;
+    /// <summary>Messages quote user input; minimal escaping keeps quotes readable (JSON responses are never inlined in HTML).</summary>
+    private static readonly JsonTypeInfo<ErrorBody> ErrorJson = new ApiJsonContext(new JsonSerializerOptions(ApiJson.Options)).ErrorBody;
 
     public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder)
     {

@@ -1,4 +1,3 @@
-using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace StackHooks.Api;
@@ -7,10 +6,10 @@ namespace StackHooks.Api;
 public static class ApiJson
 {
     /// <summary>
-    /// Web defaults (camelCase) with relaxed escaping: quotes, '+' and non-ASCII text stay readable. Safe because this JSON
-    /// is served as application/json or sent to receivers, never inlined into HTML.
+    /// Web defaults (camelCase), escaping only what JSON requires (<see cref="MinimalJsonEncoder"/>): quotes, '+' and
+    /// non-ASCII text, emoji included, stay as they are.
     /// </summary>
-    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web) { Encoder = MinimalJsonEncoder.Instance };
 
     /// <summary>ISO-8601 UTC with milliseconds, the form every timestamp in the API takes.</summary>
     public static string Iso(long unixMilliseconds) =>
