@@ -69,42 +69,59 @@ public sealed record Completion(AttemptResult Result, string Status, long? NextA
 /// </summary>
 public sealed class DeliveryQueue(Database database)
 {
+    /// <summary>Advisory lock key serializing claims across PostgreSQL nodes.</summary>
+    private const long ClaimLock = 0x5354_4B48_434C_4149; // "STKHCLAI"
+
     private const string WorkColumns =
         """
         d.id AS Id, d.webhook_id AS WebhookId, d.event_id AS EventId, w.payload_url AS PayloadUrl, w.format AS Format, w.secret_encrypted AS SecretEncrypted,
         d.kind AS Kind, d.payload AS Payload, d.attempts AS Attempts, d.max_attempts AS MaxAttempts
         """;
 
+    /// <summary>Webhooks with sends in flight anywhere (leased rows), and how many: the per-webhook limit holds across nodes.</summary>
+    private const string InFlight =
+        """
+        busy AS (
+            SELECT webhook_id, COUNT(*) AS n FROM deliveries
+            WHERE lease_owner IS NOT NULL AND lease_until >= @now AND status = 'pending'
+            GROUP BY webhook_id)
+        """;
+
     /// <summary>
-    /// Leases up to <paramref name="limit"/> due deliveries, at most <paramref name="perWebhook"/> per webhook and none for
-    /// the <paramref name="busyWebhooks"/>, oldest due first. Only a bounded window of the due index is looked at, so a
-    /// claim costs the same with a million rows queued.
+    /// Leases up to <paramref name="limit"/> due deliveries, oldest due first, so that no webhook has more than
+    /// <paramref name="perWebhook"/> in flight counting every node's leases. Only a bounded window of the due index is looked
+    /// at (webhooks already at their limit are left out of it), so a claim costs the same with a million rows queued and a
+    /// hanging receiver's backlog cannot hide other webhooks' work. PostgreSQL: claims are serialized by a transaction-scoped
+    /// advisory lock (so two nodes cannot both fill the same webhook's last slot) and rows are taken FOR UPDATE SKIP LOCKED.
     /// </summary>
-    public async Task<List<DeliveryWork>> ClaimAsync(
-        string owner, long now, long leaseUntil, int limit, int perWebhook, IReadOnlyCollection<string> busyWebhooks, CancellationToken ct)
+    public async Task<List<DeliveryWork>> ClaimAsync(string owner, long now, long leaseUntil, int limit, int perWebhook, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        var busyClause = busyWebhooks.Count == 0 ? "" : "AND webhook_id NOT IN @busyWebhooks";
+        if (database.Engine == StorageEngine.Postgres)
+        {
+            await connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@key)", new { key = ClaimLock }, transaction);
+        }
+
         var ids = (await connection.QueryAsync<string>(
             $"""
+            WITH {InFlight},
+            due AS (
+                SELECT d.id, d.webhook_id, d.next_attempt_at FROM deliveries d
+                WHERE d.status = 'pending' AND d.next_attempt_at <= @now AND (d.lease_until IS NULL OR d.lease_until < @now)
+                  AND d.webhook_id NOT IN (SELECT webhook_id FROM busy WHERE n >= @perWebhook)
+                ORDER BY d.next_attempt_at
+                LIMIT @window
+                {database.Sql("", "FOR UPDATE OF d SKIP LOCKED")}),
+            ranked AS (
+                SELECT due.id, due.next_attempt_at,
+                       ROW_NUMBER() OVER (PARTITION BY due.webhook_id ORDER BY due.next_attempt_at) + COALESCE(busy.n, 0) AS slot
+                FROM due LEFT JOIN busy ON busy.webhook_id = due.webhook_id)
             UPDATE deliveries SET lease_owner = @owner, lease_until = @leaseUntil
-            WHERE id IN (
-                SELECT id FROM (
-                    SELECT id, next_attempt_at, ROW_NUMBER() OVER (PARTITION BY webhook_id ORDER BY next_attempt_at) AS position
-                    FROM (
-                        SELECT id, webhook_id, next_attempt_at FROM deliveries
-                        WHERE status = 'pending' AND next_attempt_at <= @now AND (lease_until IS NULL OR lease_until < @now) {busyClause}
-                        ORDER BY next_attempt_at
-                        LIMIT @window
-                    ) AS due
-                ) AS ranked
-                WHERE position <= @perWebhook
-                ORDER BY next_attempt_at
-                LIMIT @limit)
+            WHERE id IN (SELECT id FROM ranked WHERE slot <= @perWebhook ORDER BY next_attempt_at LIMIT @limit)
             RETURNING id
             """,
-            new { owner, leaseUntil, now, busyWebhooks, perWebhook, limit, window = Math.Max(limit * 8, 512) },
+            new { owner, leaseUntil, now, perWebhook, limit, window = Math.Max(limit * 8, 512) },
             transaction)).AsList();
         if (ids.Count == 0)
         {
@@ -113,24 +130,25 @@ public sealed class DeliveryQueue(Database database)
         }
 
         var work = (await connection.QueryAsync<DeliveryWork>(
-            $"SELECT {WorkColumns} FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.id IN @ids",
-            new { ids },
+            $"SELECT {WorkColumns} FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE {database.Sql("d.id IN @ids", "d.id = ANY(@ids)")}",
+            new { ids = ids.ToArray() }, // SQLite: Dapper expands the list; PostgreSQL: one array parameter
             transaction)).AsList();
         await transaction.CommitAsync(ct);
         return work;
     }
 
-    /// <summary>When the next delivery not held back by a busy webhook falls due; null when none is pending.</summary>
-    public async Task<long?> NextDueAsync(IReadOnlyCollection<string> busyWebhooks, CancellationToken ct)
+    /// <summary>When the next delivery that could be claimed falls due (leases and saturated webhooks considered); null when none.</summary>
+    public async Task<long?> NextDueAsync(long now, int perWebhook, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
-        var busyClause = busyWebhooks.Count == 0 ? "" : "AND webhook_id NOT IN @busyWebhooks";
         return await connection.ExecuteScalarAsync<long?>(
             $"""
+            WITH {InFlight}
             SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > next_attempt_at THEN lease_until ELSE next_attempt_at END)
-            FROM deliveries WHERE status = 'pending' {busyClause}
+            FROM deliveries
+            WHERE status = 'pending' AND webhook_id NOT IN (SELECT webhook_id FROM busy WHERE n >= @perWebhook)
             """,
-            new { busyWebhooks });
+            new { now, perWebhook });
     }
 
     /// <summary>Writes a batch of finished attempts in one transaction: each attempt row and the delivery's new state.</summary>
@@ -189,7 +207,7 @@ public sealed class DeliveryQueue(Database database)
     }
 
     /// <summary>
-    /// Embedded mode has exactly one process per database, so at start-up every lease belongs to a process that is gone:
+    /// SQLite (embedded mode) has exactly one process per database, so at start-up every lease belongs to a process that is gone:
     /// release them all instead of waiting for them to expire.
     /// </summary>
     public async Task ReleaseAllAsync(CancellationToken ct)

@@ -21,6 +21,7 @@ public static class DeliveryServices
         services.AddSingleton<Deployments.DeploymentTrigger>();
         services.AddHostedService<Dispatcher>(); // stays idle when StackHooks:Delivery:Dispatch is false
         services.AddHostedService<DeliveryMaintenance>();
+        services.AddHostedService<ClusterWakeups>();
 
         // The dispatcher owns retries: no resilience handler, no per-request logging (payload URLs can be secrets,
         // e.g. Slack's), one long-lived handler so connections to receivers are pooled.

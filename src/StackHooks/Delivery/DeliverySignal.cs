@@ -4,11 +4,15 @@ namespace StackHooks.Delivery;
 
 /// <summary>
 /// Wakes the dispatcher when work arrives (an event committed, an attempt finished), so latency does not depend on a
-/// poll interval. Many wakes collapse into one.
+/// poll interval. Many wakes collapse into one. On PostgreSQL, other nodes' commits arrive through LISTEN/NOTIFY
+/// (<see cref="ClusterWakeups"/>).
 /// </summary>
 public sealed class DeliverySignal
 {
-    private readonly Channel<bool> channel = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
+    /// <summary>The PostgreSQL LISTEN/NOTIFY channel that carries wake-ups between nodes.</summary>
+    public const string Channel = "stackhooks_deliveries";
+
+    private readonly Channel<bool> channel = System.Threading.Channels.Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
     {
         FullMode = BoundedChannelFullMode.DropWrite,
     });

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
+using StackHooks.Storage;
 
 namespace StackHooks.Delivery;
 
@@ -10,6 +11,7 @@ namespace StackHooks.Delivery;
 /// cancellation; on shutdown it stops claiming, lets in-flight attempts finish for a few seconds, and releases the rest.
 /// </summary>
 public sealed partial class Dispatcher(
+    Database database,
     DeliveryQueue queue,
     Sender sender,
     DeliverySignal signal,
@@ -25,7 +27,6 @@ public sealed partial class Dispatcher(
     private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(5);
 
     private readonly string owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
-    private readonly ConcurrentDictionary<string, WebhookSlots> webhooks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Task, bool> inFlight = new();
     private readonly Channel<Completion> completions = Channel.CreateUnbounded<Completion>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource abortSends = new();
@@ -38,7 +39,11 @@ public sealed partial class Dispatcher(
             return;
         }
 
-        await RunSafelyAsync(() => queue.ReleaseAllAsync(stoppingToken), stoppingToken);
+        if (database.Engine == StorageEngine.Sqlite)
+        {
+            await RunSafelyAsync(() => queue.ReleaseAllAsync(stoppingToken), stoppingToken);
+        }
+
         var writer = Task.Run(WriteCompletionsAsync, CancellationToken.None);
         var settings = options.Value;
         while (!stoppingToken.IsCancellationRequested)
@@ -46,12 +51,11 @@ public sealed partial class Dispatcher(
             try
             {
                 var free = settings.MaxConcurrency - inFlight.Count;
-                var busy = BusyWebhooks(settings.MaxConcurrencyPerWebhook);
                 if (free > 0)
                 {
                     var now = time.GetUtcNow();
                     var claimed = await queue.ClaimAsync(owner, now.ToUnixTimeMilliseconds(), (now + settings.LeaseDuration).ToUnixTimeMilliseconds(),
-                        free, settings.MaxConcurrencyPerWebhook, busy, stoppingToken);
+                        free, settings.MaxConcurrencyPerWebhook, stoppingToken);
                     foreach (var work in claimed)
                     {
                         Start(work);
@@ -63,7 +67,7 @@ public sealed partial class Dispatcher(
                     }
                 }
 
-                var nextDue = await queue.NextDueAsync(BusyWebhooks(settings.MaxConcurrencyPerWebhook), stoppingToken);
+                var nextDue = await queue.NextDueAsync(time.GetUtcNow().ToUnixTimeMilliseconds(), settings.MaxConcurrencyPerWebhook, stoppingToken);
                 var wait = nextDue is { } due
                     ? TimeSpan.FromMilliseconds(Math.Clamp(due - time.GetUtcNow().ToUnixTimeMilliseconds(), 0, PollInterval.TotalMilliseconds))
                     : PollInterval;
@@ -88,9 +92,7 @@ public sealed partial class Dispatcher(
 
     private void Start(DeliveryWork work)
     {
-        var slots = webhooks.GetOrAdd(work.WebhookId, _ => new WebhookSlots(options.Value.MaxConcurrencyPerWebhook));
-        Interlocked.Increment(ref slots.Claimed);
-        var task = SendAsync(work, slots);
+        var task = SendAsync(work);
         inFlight[task] = true;
         _ = task.ContinueWith(
             t =>
@@ -101,22 +103,14 @@ public sealed partial class Dispatcher(
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
-    private async Task SendAsync(DeliveryWork work, WebhookSlots slots)
+    private async Task SendAsync(DeliveryWork work)
     {
         try
         {
-            await slots.Gate.WaitAsync(abortSends.Token);
-            try
-            {
-                var result = await sender.SendAsync(work, abortSends.Token);
-                var completion = Completion.For(work, result, schedule, time.GetUtcNow());
-                metrics.RecordAttempt(result, completion.Status);
-                completions.Writer.TryWrite(completion);
-            }
-            finally
-            {
-                slots.Gate.Release();
-            }
+            var result = await sender.SendAsync(work, abortSends.Token);
+            var completion = Completion.For(work, result, schedule, time.GetUtcNow());
+            metrics.RecordAttempt(result, completion.Status);
+            completions.Writer.TryWrite(completion);
         }
         catch (OperationCanceledException) when (abortSends.IsCancellationRequested)
         {
@@ -125,10 +119,6 @@ public sealed partial class Dispatcher(
         catch (Exception exception)
         {
             LogSendFailed(logger, exception, work.Id);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref slots.Claimed);
         }
     }
 
@@ -172,9 +162,6 @@ public sealed partial class Dispatcher(
         await RunSafelyAsync(() => queue.ReleaseAsync(owner, CancellationToken.None), CancellationToken.None);
     }
 
-    private string[] BusyWebhooks(int perWebhook) =>
-        webhooks.Where(w => Volatile.Read(ref w.Value.Claimed) >= perWebhook).Select(w => w.Key).ToArray();
-
     private async Task RunSafelyAsync(Func<Task> action, CancellationToken stoppingToken)
     {
         try
@@ -194,13 +181,6 @@ public sealed partial class Dispatcher(
     {
         abortSends.Dispose();
         base.Dispose();
-    }
-
-    /// <summary>Claimed-or-sending count and the gate that lets at most N of them send at once.</summary>
-    private sealed class WebhookSlots(int perWebhook)
-    {
-        public readonly SemaphoreSlim Gate = new(perWebhook, perWebhook);
-        public int Claimed;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "StackHooks:Delivery:Dispatch is false: this process records events but sends no deliveries")]

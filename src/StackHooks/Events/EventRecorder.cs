@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Dapper;
 using Microsoft.Extensions.Options;
 using StackHooks.Delivery;
+using StackHooks.Storage;
 using StackHooks.Webhooks;
 
 namespace StackHooks.Events;
@@ -16,7 +17,7 @@ public sealed record RecordedEvent(string Id, int Deliveries, bool Replayed);
 /// caller commits it calls <see cref="DeliverySignal.Wake"/> so the dispatcher sends at once. A <c>deploymentId</c> field
 /// ties the event to the deployment that caused it (the loop guard of deployment triggers follows it).
 /// </summary>
-public sealed class EventRecorder(PublicLinks links, TimeProvider time, IOptions<DeliveryOptions> deliveryOptions)
+public sealed class EventRecorder(Database database, PublicLinks links, TimeProvider time, IOptions<DeliveryOptions> deliveryOptions)
 {
     private readonly int maxAttempts = new RetrySchedule(deliveryOptions.Value.EffectiveRetrySchedule()).MaxAttempts;
 
@@ -86,6 +87,11 @@ public sealed class EventRecorder(PublicLinks links, TimeProvider time, IOptions
                 """,
                 rows,
                 transaction);
+            if (database.Engine == StorageEngine.Postgres)
+            {
+                // Delivered to listening nodes when the transaction commits: idle dispatchers wake without polling.
+                await connection.ExecuteAsync($"NOTIFY {DeliverySignal.Channel}", transaction: transaction);
+            }
         }
 
         return new RecordedEvent(eventId, rows.Count, Replayed: false);
@@ -120,14 +126,16 @@ public sealed class EventRecorder(PublicLinks links, TimeProvider time, IOptions
     /// Non-preview updates of a stack are numbered 1, 2, 3… by the server (self-managed backends keep no numbers);
     /// a caller-given version is taken as it is and moves the counter forward.
     /// </summary>
-    private static async Task<long> NextUpdateVersionAsync(DbConnection connection, DbTransaction transaction, EventSubject subject, JsonObject fields)
+    private async Task<long> NextUpdateVersionAsync(DbConnection connection, DbTransaction transaction, EventSubject subject, JsonObject fields)
     {
         var given = fields["version"]?.GetValue<long>();
         var key = new { subject.Org, subject.Project, subject.Target, given };
         if (given is not null)
         {
             await connection.ExecuteAsync(
-                "UPDATE stacks SET version = MAX(version, @given) WHERE org_name = @Org AND project_name = @Project AND stack_name = @Target",
+                database.Sql(
+                    "UPDATE stacks SET version = MAX(version, @given) WHERE org_name = @Org AND project_name = @Project AND stack_name = @Target",
+                    "UPDATE stacks SET version = GREATEST(version, @given) WHERE org_name = @Org AND project_name = @Project AND stack_name = @Target"),
                 key, transaction);
             return given.Value;
         }

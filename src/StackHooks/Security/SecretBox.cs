@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
+using StackHooks.Storage;
 
 namespace StackHooks.Security;
 
@@ -15,9 +16,18 @@ public sealed class SecretBox
     private const int TagSize = 16;
     private readonly byte[] key;
 
-    public SecretBox(IOptions<StackHooksOptions> options)
+    public SecretBox(IOptions<StackHooksOptions> options, IOptions<StorageOptions> storage)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(storage);
+        if (storage.Value.Engine == StorageEngine.Postgres && string.IsNullOrWhiteSpace(options.Value.SecretsKey))
+        {
+            // Every node must read the secrets every other node wrote: a key generated per machine would not do.
+            throw new InvalidOperationException(
+                "StackHooks:SecretsKey is required when StackHooks:Database:Provider is 'postgres': every node must use the same key. " +
+                "Generate one with `openssl rand -base64 32` and give it to all nodes (environment variable StackHooks__SecretsKey).");
+        }
+
         key = LoadKey(options.Value);
     }
 

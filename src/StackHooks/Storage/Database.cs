@@ -1,27 +1,44 @@
 using System.Data.Common;
 using System.Reflection;
+using Dapper;
 using DbUp;
+using DbUp.Builder;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace StackHooks.Storage;
 
+/// <summary>The two storage engines: embedded SQLite (one process) and PostgreSQL (cluster mode).</summary>
+public enum StorageEngine
+{
+    Sqlite,
+    Postgres,
+}
+
 /// <summary>
 /// Opens connections to the configured engine and applies its migrations. Handlers write portable SQL through Dapper;
-/// the few statements where engines differ live with the engine (see docs/ARCHITECTURE.md, "Storage").
+/// the few statements where the engines differ choose theirs with <see cref="Sql"/> (see docs/ARCHITECTURE.md, "Storage").
 /// </summary>
-public sealed class Database
+public sealed class Database : IAsyncDisposable
 {
+    /// <summary>Key of the advisory lock that serializes migrations when several nodes start together.</summary>
+    private const long MigrationLock = 0x5354_4B48_4F4F_4B53; // "STKHOOKS"
+
     private readonly string connectionString;
+    private readonly NpgsqlDataSource? postgres;
 
     public Database(IOptions<StorageOptions> storage, IOptions<StackHooksOptions> options)
     {
         ArgumentNullException.ThrowIfNull(storage);
         ArgumentNullException.ThrowIfNull(options);
-        if (!string.Equals(storage.Value.Provider, "sqlite", StringComparison.OrdinalIgnoreCase))
+        Engine = storage.Value.Engine;
+        if (Engine == StorageEngine.Postgres)
         {
-            throw new InvalidOperationException(
-                $"StackHooks:Database:Provider '{storage.Value.Provider}' is not supported by this build; use 'sqlite'.");
+            connectionString = storage.Value.ConnectionString!;
+            postgres = NpgsqlDataSource.Create(connectionString);
+            FilePath = null;
+            return;
         }
 
         var directory = Path.GetFullPath(options.Value.DataDirectory);
@@ -31,38 +48,73 @@ public sealed class Database
         {
             DataSource = FilePath,
             Pooling = true,
+            ForeignKeys = true,
             DefaultTimeout = 30, // seconds a statement waits for the write lock before giving up
         }.ToString();
     }
 
-    /// <summary>The SQLite database file.</summary>
-    public string FilePath { get; }
+    public StorageEngine Engine { get; }
+
+    /// <summary>The SQLite database file; null on PostgreSQL.</summary>
+    public string? FilePath { get; }
+
+    /// <summary>The statement for this engine, where the two dialects differ.</summary>
+    public string Sql(string sqlite, string postgresql) => Engine == StorageEngine.Sqlite ? sqlite : postgresql;
 
     public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken = default)
     {
+        if (postgres is not null)
+        {
+            return await postgres.OpenConnectionAsync(cancellationToken);
+        }
+
         var connection = new SqliteConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
         using var pragma = connection.CreateCommand();
         // WAL survives a process crash with synchronous=NORMAL: committed transactions are never lost to a kill.
-        pragma.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;";
+        pragma.CommandText = "PRAGMA synchronous=NORMAL;";
         await pragma.ExecuteNonQueryAsync(cancellationToken);
         return connection;
     }
 
-    /// <summary>Applies pending migrations; a single exclusive writer makes this safe for SQLite.</summary>
+    /// <summary>A dedicated PostgreSQL connection outside the pool's normal use (LISTEN needs one that stays open).</summary>
+    public async Task<NpgsqlConnection> OpenPostgresAsync(CancellationToken cancellationToken) =>
+        await (postgres ?? throw new InvalidOperationException("Not a PostgreSQL database.")).OpenConnectionAsync(cancellationToken);
+
+    /// <summary>
+    /// Applies pending migrations from this engine's script folder. SQLite: one process, one exclusive writer. PostgreSQL:
+    /// under an advisory lock, so nodes starting together migrate once and the others wait.
+    /// </summary>
     public void Migrate()
     {
-        using (var connection = new SqliteConnection(connectionString))
+        if (Engine == StorageEngine.Sqlite)
         {
-            connection.Open();
-            using var wal = connection.CreateCommand();
-            wal.CommandText = "PRAGMA journal_mode=WAL;";
-            wal.ExecuteNonQuery();
+            using (var connection = new SqliteConnection(connectionString))
+            {
+                connection.Open();
+                connection.Execute("PRAGMA journal_mode=WAL;");
+            }
+
+            Run(DeployChanges.To.SqliteDatabase(connectionString), "sqlite");
+            return;
         }
 
-        var upgrade = DeployChanges.To
-            .SqliteDatabase(connectionString)
-            .WithScriptsEmbeddedInAssembly(Assembly.GetExecutingAssembly(), name => name.Contains(".Migrations.sqlite.", StringComparison.Ordinal))
+        using var lockConnection = postgres!.OpenConnection();
+        lockConnection.Execute("SELECT pg_advisory_lock(@key)", new { key = MigrationLock });
+        try
+        {
+            Run(DeployChanges.To.PostgresqlDatabase(connectionString), "postgres");
+        }
+        finally
+        {
+            lockConnection.Execute("SELECT pg_advisory_unlock(@key)", new { key = MigrationLock });
+        }
+    }
+
+    private static void Run(UpgradeEngineBuilder builder, string folder)
+    {
+        var upgrade = builder
+            .WithScriptsEmbeddedInAssembly(Assembly.GetExecutingAssembly(), name => name.Contains($".Migrations.{folder}.", StringComparison.Ordinal))
             .WithTransaction()
             .LogToNowhere()
             .Build()
@@ -70,6 +122,14 @@ public sealed class Database
         if (!upgrade.Successful)
         {
             throw new InvalidOperationException($"Database migration failed: {upgrade.Error.Message}", upgrade.Error);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (postgres is not null)
+        {
+            await postgres.DisposeAsync();
         }
     }
 }

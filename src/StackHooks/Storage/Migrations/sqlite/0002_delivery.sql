@@ -36,6 +36,8 @@ CREATE TABLE deliveries (
 );
 CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX deliveries_webhook ON deliveries (webhook_id, created_at);
+-- Leased rows are the ones being sent: few, and counted per webhook to hold the per-webhook limit across nodes.
+CREATE INDEX deliveries_leased ON deliveries (webhook_id, lease_until) WHERE lease_owner IS NOT NULL;
 CREATE INDEX deliveries_created ON deliveries (created_at);
 
 -- Every attempt, as sent and as answered.
