@@ -11,6 +11,24 @@ if [ ! -x /usr/bin/chromium ]; then
   $sudo_cmd apt-get update && $sudo_cmd apt-get install -y chromium
 fi
 
+# PostgreSQL for the cluster-mode tests: a throwaway cluster on its own port, stopped when this script exits.
+# (A PostgreSQL test that finds no server fails; it does not skip.)
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
+if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then
+  as_root apt-get update && as_root apt-get install -y postgresql
+  pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+fi
+pg_dir=$(mktemp -d /tmp/stackhooks-pg.XXXXXX)
+pg_port=$(( 56000 + RANDOM % 2000 ))
+as_root chown postgres:postgres "$pg_dir"
+as_root runuser -u postgres -- "$pg_bin/initdb" -D "$pg_dir/data" -U postgres -A trust -E UTF8 --no-locale --no-sync >/dev/null
+as_root runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -t 30 \
+  -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null
+stop_postgres() { as_root runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast -w stop >/dev/null 2>&1 || true; as_root rm -rf "$pg_dir"; }
+trap stop_postgres EXIT
+export STACKHOOKS_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres"
+
 results="$PWD/TestResults"
 rm -rf "$results"
 mkdir -p "$results"
