@@ -145,7 +145,7 @@ public static class AccountsApi
             return ApiError.Conflict($"User '{login}' already exists.");
         }
 
-        var id = Guid.CreateVersion7().ToString();
+        var id = Ids.New();
         await connection.ExecuteAsync(
             "INSERT INTO users (id, github_login, name, email, avatar_url, site_admin, created_at) VALUES (@id, @login, @name, @email, '', FALSE, @now)",
             new { id, login, name = name.Length == 0 ? login : name, email, now = time.GetUtcNow().ToUnixTimeMilliseconds() },
@@ -254,7 +254,7 @@ public static class AccountsApi
         }
 
         var value = AccessTokens.NewValue();
-        var id = Guid.CreateVersion7().ToString();
+        var id = Ids.New();
         await connection.ExecuteAsync(
             "INSERT INTO access_tokens (id, user_id, description, token_hash, created_at) VALUES (@id, @userId, @description, @hash, @now)",
             new { id, userId, description, hash = AccessTokens.Hash(value), now = time.GetUtcNow().ToUnixTimeMilliseconds() });

@@ -33,7 +33,7 @@ public static partial class Bootstrap
         var given = configuration[AdminTokenVariable];
         var token = string.IsNullOrWhiteSpace(given) ? AccessTokens.NewValue() : given.Trim();
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var userId = Guid.CreateVersion7().ToString();
+        var userId = Ids.New();
         await connection.ExecuteAsync(
             """
             INSERT INTO users (id, github_login, name, email, avatar_url, site_admin, created_at)
@@ -41,7 +41,7 @@ public static partial class Bootstrap
             INSERT INTO access_tokens (id, user_id, description, token_hash, created_at)
             VALUES (@tokenId, @userId, 'site administrator (bootstrap)', @hash, @now);
             """,
-            new { userId, now, tokenId = Guid.CreateVersion7().ToString(), hash = AccessTokens.Hash(token) },
+            new { userId, now, tokenId = Ids.New(), hash = AccessTokens.Hash(token) },
             transaction);
         await transaction.CommitAsync();
 

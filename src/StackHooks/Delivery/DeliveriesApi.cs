@@ -45,7 +45,7 @@ public static class DeliveriesApi
         var now = time.GetUtcNow();
         var work = new DeliveryWork
         {
-            Id = Guid.CreateVersion7().ToString(),
+            Id = Ids.New(),
             WebhookId = webhook.Id,
             PayloadUrl = webhook.PayloadUrl,
             Format = webhook.Format,

@@ -137,6 +137,7 @@ public sealed partial class Dispatcher(
             {
                 await queue.CompleteAsync(batch, CancellationToken.None);
                 batch.Clear();
+                signal.Wake(); // their leases are released now: the webhooks they held have free slots again
             }
             catch (Exception exception)
             {

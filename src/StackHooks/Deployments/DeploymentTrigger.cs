@@ -84,7 +84,7 @@ public sealed class DeploymentTrigger(Database database, EventRecorder recorder,
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var deployment = new Deployment
         {
-            Id = Guid.CreateVersion7().ToString(),
+            Id = Ids.New(),
             OrgName = cause.OrgName,
             ProjectName = project,
             StackName = stack,

@@ -39,7 +39,7 @@ public sealed class EventRecorder(Database database, PublicLinks links, TimeProv
             }
         }
 
-        var eventId = Guid.CreateVersion7().ToString();
+        var eventId = Ids.New();
         long? version = filter.Kind == "stack_update" ? await NextUpdateVersionAsync(connection, transaction, subject, fields) : null;
         var payload = RawPayload.Build(filter, subject, user, fields, links, eventId, version);
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -47,7 +47,7 @@ public sealed class EventRecorder(Database database, PublicLinks links, TimeProv
         var webhooks = await MatchingWebhooksAsync(connection, transaction, subject, filter);
         var rows = webhooks.Select(w => new
         {
-            Id = Guid.CreateVersion7().ToString(),
+            Id = Ids.New(),
             WebhookId = w.Id,
             EventId = eventId,
             EventName = filter.Name,

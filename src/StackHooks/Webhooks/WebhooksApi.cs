@@ -123,7 +123,7 @@ public static class WebhooksApi
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var webhook = new Webhook
         {
-            Id = Guid.CreateVersion7().ToString(),
+            Id = Ids.New(),
             OrgName = scope.Org,
             Scope = scope.StorageName,
             ProjectName = scope.Project,
