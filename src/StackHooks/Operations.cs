@@ -3,6 +3,7 @@ using Dapper;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using Scalar.AspNetCore;
 using StackHooks.Accounts;
@@ -10,8 +11,8 @@ using StackHooks.Api;
 using StackHooks.Delivery;
 using StackHooks.Security;
 using StackHooks.Storage;
-using StackHooks.Webhooks;
 using StackHooks.WebConsole;
+using StackHooks.Webhooks;
 
 namespace StackHooks;
 
@@ -40,6 +41,7 @@ public static class Operations
         var services = builder.Services;
         services.AddOptions<StackHooksOptions>().BindConfiguration(StackHooksOptions.Section).ValidateOnStart();
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptions.Validator>();
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<Database>();
