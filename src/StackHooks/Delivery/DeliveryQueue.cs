@@ -88,11 +88,12 @@ public sealed class DeliveryQueue(Database database)
         """;
 
     /// <summary>
-    /// Leases up to <paramref name="limit"/> due deliveries, oldest due first, so that no webhook has more than
-    /// <paramref name="perWebhook"/> in flight counting every node's leases. Only a bounded window of the due index is looked
-    /// at (webhooks already at their limit are left out of it), so a claim costs the same with a million rows queued and a
-    /// hanging receiver's backlog cannot hide other webhooks' work. PostgreSQL: claims are serialized by a transaction-scoped
-    /// advisory lock (so two nodes cannot both fill the same webhook's last slot) and rows are taken FOR UPDATE SKIP LOCKED.
+    /// Leases up to <paramref name="limit"/> due deliveries: from every webhook that has room under
+    /// <paramref name="perWebhook"/> in flight (counting every node's leases), its oldest due ones. Working webhook by
+    /// webhook through the (webhook, due time) index keeps a claim cheap with a million rows queued and fair: one
+    /// webhook's backlog, or a hanging receiver, never hides another webhook's work. PostgreSQL: claims are serialized by
+    /// a transaction-scoped advisory lock (two nodes cannot both fill a webhook's last slot) and rows are taken
+    /// FOR UPDATE SKIP LOCKED.
     /// </summary>
     public async Task<List<DeliveryWork>> ClaimAsync(string owner, long now, long leaseUntil, int limit, int perWebhook, CancellationToken ct)
     {
@@ -103,25 +104,37 @@ public sealed class DeliveryQueue(Database database)
             await connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@key)", new { key = ClaimLock }, transaction);
         }
 
+        const string Due = "x.status = 'pending' AND x.next_attempt_at <= @now AND (x.lease_until IS NULL OR x.lease_until < @now)";
         var ids = (await connection.QueryAsync<string>(
             $"""
             WITH {InFlight},
-            due AS (
-                SELECT d.id, d.webhook_id, d.next_attempt_at FROM deliveries d
-                WHERE d.status = 'pending' AND d.next_attempt_at <= @now AND (d.lease_until IS NULL OR d.lease_until < @now)
-                  AND d.webhook_id NOT IN (SELECT webhook_id FROM busy WHERE n >= @perWebhook)
-                ORDER BY d.next_attempt_at
-                LIMIT @window
-                {database.Sql("", "FOR UPDATE OF d SKIP LOCKED")}),
-            ranked AS (
-                SELECT due.id, due.next_attempt_at,
-                       ROW_NUMBER() OVER (PARTITION BY due.webhook_id ORDER BY due.next_attempt_at) + COALESCE(busy.n, 0) AS slot
-                FROM due LEFT JOIN busy ON busy.webhook_id = due.webhook_id)
+            room AS (
+                SELECT w.id AS webhook_id, @perWebhook - COALESCE(busy.n, 0) AS free
+                FROM webhooks w LEFT JOIN busy ON busy.webhook_id = w.id
+                WHERE COALESCE(busy.n, 0) < @perWebhook
+                  AND EXISTS (SELECT 1 FROM deliveries x WHERE x.webhook_id = w.id AND {Due})),
+            picked AS (
+                {database.Sql(
+                    $"""
+                    SELECT id, next_attempt_at FROM (
+                        SELECT d.id, d.next_attempt_at, room.free,
+                               ROW_NUMBER() OVER (PARTITION BY d.webhook_id ORDER BY d.next_attempt_at) AS position
+                        FROM room JOIN deliveries d ON d.id IN (
+                            SELECT x.id FROM deliveries x WHERE x.webhook_id = room.webhook_id AND {Due}
+                            ORDER BY x.next_attempt_at LIMIT @perWebhook)) AS candidates
+                    WHERE position <= free
+                    """,
+                    $"""
+                    SELECT d.id, d.next_attempt_at FROM room CROSS JOIN LATERAL (
+                        SELECT x.id, x.next_attempt_at FROM deliveries x WHERE x.webhook_id = room.webhook_id AND {Due}
+                        ORDER BY x.next_attempt_at LIMIT room.free
+                        FOR UPDATE SKIP LOCKED) AS d
+                    """)})
             UPDATE deliveries SET lease_owner = @owner, lease_until = @leaseUntil
-            WHERE id IN (SELECT id FROM ranked WHERE slot <= @perWebhook ORDER BY next_attempt_at LIMIT @limit)
+            WHERE id IN (SELECT id FROM picked ORDER BY next_attempt_at LIMIT @limit)
             RETURNING id
             """,
-            new { owner, leaseUntil, now, perWebhook, limit, window = Math.Max(limit * 8, 512) },
+            new { owner, leaseUntil, now, perWebhook, limit },
             transaction)).AsList();
         if (ids.Count == 0)
         {
@@ -137,18 +150,12 @@ public sealed class DeliveryQueue(Database database)
         return work;
     }
 
-    /// <summary>When the next delivery that could be claimed falls due (leases and saturated webhooks considered); null when none.</summary>
-    public async Task<long?> NextDueAsync(long now, int perWebhook, CancellationToken ct)
+    /// <summary>When the next pending delivery falls due after <paramref name="now"/>; null when none is scheduled.</summary>
+    public async Task<long?> NextDueAsync(long now, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
         return await connection.ExecuteScalarAsync<long?>(
-            $"""
-            WITH {InFlight}
-            SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > next_attempt_at THEN lease_until ELSE next_attempt_at END)
-            FROM deliveries
-            WHERE status = 'pending' AND webhook_id NOT IN (SELECT webhook_id FROM busy WHERE n >= @perWebhook)
-            """,
-            new { now, perWebhook });
+            "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending' AND next_attempt_at > @now", new { now });
     }
 
     /// <summary>Writes a batch of finished attempts in one transaction: each attempt row and the delivery's new state.</summary>
@@ -175,12 +182,12 @@ public sealed class DeliveryQueue(Database database)
             c.Result.Attempt,
             c.Result.StartedAt,
             c.Result.DurationMs,
-            c.Result.RequestUrl,
-            c.Result.RequestHeaders,
+            RequestUrl = Storable(c.Result.RequestUrl),
+            RequestHeaders = Storable(c.Result.RequestHeaders),
             c.Result.ResponseCode,
-            c.Result.ResponseHeaders,
-            c.Result.ResponseBody,
-            c.Result.Error,
+            ResponseHeaders = Storable(c.Result.ResponseHeaders),
+            ResponseBody = Storable(c.Result.ResponseBody),
+            Error = c.Result.Error is null ? null : Storable(c.Result.Error),
             c.Status,
             c.NextAttemptAt,
         }).ToList();
@@ -197,6 +204,13 @@ public sealed class DeliveryQueue(Database database)
             rows,
             transaction);
     }
+
+    /// <summary>
+    /// Text as both engines can store it. PostgreSQL's <c>text</c> cannot hold U+0000 (SQLite's can), and a receiver may well
+    /// answer with a NUL byte: unreplaced, the attempt could not be recorded at all, and the batch it was in would fail again
+    /// on every retry. It is stored as U+FFFD, as any byte of the response that is not UTF-8 already is.
+    /// </summary>
+    private static string Storable(string text) => text.Contains('\0', StringComparison.Ordinal) ? text.Replace('\0', '\uFFFD') : text;
 
     /// <summary>Gives back the leases this process holds (graceful shutdown).</summary>
     public async Task ReleaseAsync(string owner, CancellationToken ct)

@@ -61,20 +61,19 @@ public sealed partial class Dispatcher(
                         Start(work);
                     }
 
-                    if (claimed.Count > 0)
+                    if (claimed.Count == free)
                     {
-                        continue; // there may be more due; claim again until the window is empty or the slots are full
+                        continue; // every slot filled: there may be more due as soon as one frees
                     }
                 }
 
-                var nextDue = await queue.NextDueAsync(time.GetUtcNow().ToUnixTimeMilliseconds(), settings.MaxConcurrencyPerWebhook, stoppingToken);
+                // Everything claimable is claimed. Sleep until the next retry falls due (at most the poll interval);
+                // new events and written completions (which free webhooks' slots) wake us sooner.
+                var nextDue = await queue.NextDueAsync(time.GetUtcNow().ToUnixTimeMilliseconds(), stoppingToken);
                 var wait = nextDue is { } due
-                    ? TimeSpan.FromMilliseconds(Math.Clamp(due - time.GetUtcNow().ToUnixTimeMilliseconds(), 0, PollInterval.TotalMilliseconds))
+                    ? TimeSpan.FromMilliseconds(Math.Clamp(due - time.GetUtcNow().ToUnixTimeMilliseconds(), 1, PollInterval.TotalMilliseconds))
                     : PollInterval;
-                if (free <= 0 || wait > TimeSpan.Zero)
-                {
-                    await signal.WaitAsync(free <= 0 ? PollInterval : wait, time, stoppingToken);
-                }
+                await signal.WaitAsync(wait, time, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -35,6 +35,8 @@ CREATE TABLE deliveries (
     created_at        INTEGER NOT NULL
 );
 CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending';
+-- Each webhook's own queue, oldest due first: claims take a few from every webhook with room.
+CREATE INDEX deliveries_webhook_due ON deliveries (webhook_id, next_attempt_at) WHERE status = 'pending';
 CREATE INDEX deliveries_webhook ON deliveries (webhook_id, created_at);
 -- Leased rows are the ones being sent: few, and counted per webhook to hold the per-webhook limit across nodes.
 CREATE INDEX deliveries_leased ON deliveries (webhook_id, lease_until) WHERE lease_owner IS NOT NULL;
