@@ -96,6 +96,7 @@ public static class AccountsApi
         var caller = Caller.From(principal);
         await using var connection = await database.OpenAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
+        await database.SerializeAsync(connection, transaction, $"organization:{name}");
         if (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM organizations WHERE name = @name", new { name }, transaction) > 0)
         {
             return ApiError.Conflict($"Organization '{name}' already exists.");
@@ -140,6 +141,7 @@ public static class AccountsApi
 
         await using var connection = await database.OpenAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
+        await database.SerializeAsync(connection, transaction, $"user:{login}");
         if (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM users WHERE github_login = @login", new { login }, transaction) > 0)
         {
             return ApiError.Conflict($"User '{login}' already exists.");
@@ -186,6 +188,7 @@ public static class AccountsApi
 
         await using var connection = await database.OpenAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
+        await database.SerializeAsync(connection, transaction, $"membership:{org}");
         var userId = await connection.QuerySingleOrDefaultAsync<string>("SELECT id FROM users WHERE github_login = @login", new { login }, transaction);
         if (userId is null)
         {
@@ -219,6 +222,7 @@ public static class AccountsApi
     {
         await using var connection = await database.OpenAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
+        await database.SerializeAsync(connection, transaction, $"membership:{org}");
         var userId = await connection.QuerySingleOrDefaultAsync<string>(
             "SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id WHERE u.github_login = @login AND m.org_name = @org",
             new { login, org }, transaction);

@@ -39,7 +39,9 @@ public static class DeploymentsApi
             UPDATE deployments SET claimed_at = @now
             WHERE id = (SELECT id FROM deployments
                         WHERE org_name = @org AND status = 'queued' AND (claimed_at IS NULL OR claimed_at < @expired)
-                        ORDER BY created_at, id LIMIT 1)
+                        ORDER BY created_at, id LIMIT 1
+                        {database.Sql("", "FOR UPDATE SKIP LOCKED")})
+              AND status = 'queued' AND (claimed_at IS NULL OR claimed_at < @expired)
             RETURNING {Deployment.Columns}
             """,
             new { org, now = now.ToUnixTimeMilliseconds(), expired = (now - ClaimTimeout).ToUnixTimeMilliseconds() });
@@ -66,9 +68,9 @@ public static class DeploymentsApi
         }
 
         var message = body!.Message ?? "";
-        if (message.Length > 4096)
+        if (message.Length > 4096 || message.Any(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t')))
         {
-            return ApiError.BadRequest("Field 'message' must be at most 4096 characters.");
+            return ApiError.BadRequest("Field 'message' must be at most 4096 characters, without control characters other than line breaks and tabs.");
         }
 
         await using var connection = await database.OpenAsync(ct);

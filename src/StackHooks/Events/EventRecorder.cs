@@ -30,6 +30,7 @@ public sealed class EventRecorder(Database database, PublicLinks links, TimeProv
         ArgumentNullException.ThrowIfNull(subject);
         if (idempotencyKey is not null)
         {
+            await database.SerializeAsync(connection, transaction, $"event:{subject.Org}/{idempotencyKey}");
             var earlier = await connection.QuerySingleOrDefaultAsync<(string Id, long Count)?>(
                 "SELECT id, delivery_count FROM events WHERE org_name = @org AND idempotency_key = @idempotencyKey",
                 new { org = subject.Org, idempotencyKey }, transaction);

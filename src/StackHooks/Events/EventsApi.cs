@@ -125,7 +125,10 @@ public static class EventsApi
             : "a whole number (0 or more)";
 
     private static string? Text(JsonNode? value, int max) =>
-        value?.GetValueKind() == JsonValueKind.String && value.GetValue<string>().Length <= max ? null : $"a string of at most {max} characters";
+        value?.GetValueKind() == JsonValueKind.String && value.GetValue<string>() is { } text && text.Length <= max
+        && !text.Any(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t'))
+            ? null
+            : $"a string of at most {max} characters, without control characters other than line breaks and tabs";
 
     private static string? ImportedReference(JsonNode? value) =>
         value is JsonObject reference

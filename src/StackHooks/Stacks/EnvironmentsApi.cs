@@ -56,6 +56,7 @@ public static class EnvironmentsApi
 
         await using var connection = await database.OpenAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
+        await database.SerializeAsync(connection, transaction, $"environment:{org}/{project}/{name}");
         if (await connection.ExecuteScalarAsync<long>(
                 "SELECT COUNT(*) FROM environments WHERE org_name = @org AND project_name = @project AND env_name = @name", new { org, project, name }, transaction) > 0)
         {

@@ -48,6 +48,7 @@ public static class StacksApi
 
         await using var connection = await database.OpenAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
+        await database.SerializeAsync(connection, transaction, $"stack:{org}/{project}/{stack}");
         var key = new { org, project, stack };
         if (await connection.ExecuteScalarAsync<long>(
                 "SELECT COUNT(*) FROM stacks WHERE org_name = @org AND project_name = @project AND stack_name = @stack", key, transaction) > 0)

@@ -79,6 +79,16 @@ public sealed class Database : IAsyncDisposable
         return connection;
     }
 
+    /// <summary>
+    /// Makes check-then-insert transactions on the same <paramref name="key"/> (a webhook name in its scope, a stack, an
+    /// idempotency key…) take turns. SQLite write transactions already do (one writer at a time); PostgreSQL takes a
+    /// transaction-scoped advisory lock, so two nodes creating the same thing at once get one 201 and one 409.
+    /// </summary>
+    public Task SerializeAsync(DbConnection connection, DbTransaction transaction, string key) =>
+        Engine == StorageEngine.Sqlite
+            ? Task.CompletedTask
+            : connection.ExecuteAsync("SELECT pg_advisory_xact_lock(hashtextextended(@key, 0))", new { key }, transaction);
+
     /// <summary>A dedicated PostgreSQL connection outside the pool's normal use (LISTEN needs one that stays open).</summary>
     public async Task<NpgsqlConnection> OpenPostgresAsync(CancellationToken cancellationToken) =>
         await (postgres ?? throw new InvalidOperationException("Not a PostgreSQL database.")).OpenConnectionAsync(cancellationToken);

@@ -140,6 +140,7 @@ public static class WebhooksApi
         SetSecret(webhook, body.Secret, secrets);
 
         await using var transaction = await connection.BeginTransactionAsync(ct);
+        await database.SerializeAsync(connection, transaction, $"webhook:{scope.Org}/{scope.StorageName}/{scope.Project}/{scope.Target}");
         if (string.IsNullOrEmpty(body.Name))
         {
             webhook.Name = await WebhookStore.NewNameAsync(connection, transaction, scope);
