@@ -83,6 +83,9 @@ public sealed class MalformedRequestTests(MalformedRequestApp app) : IClassFixtu
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         var request = Send(method, path, content);
         request.Headers.TransferEncodingChunked = chunked;
+        // As curl does for large bodies: wait for the server's go-ahead. The server answers 413 from the Content-Length
+        // alone and closes; without this the client could still be writing the body and see a broken pipe instead.
+        request.Headers.ExpectContinue = !chunked;
         return request;
     }
 

@@ -25,6 +25,8 @@ public static partial class Bootstrap
 
         await using var connection = await database.OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
+        // Cluster nodes starting together on an empty database take turns: one creates the administrator, the others see it.
+        await database.SerializeAsync(connection, transaction, "bootstrap:site-admin");
         if (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM users", transaction: transaction) > 0)
         {
             return;
