@@ -95,6 +95,7 @@ public static class AccountsApi
 
         var caller = Caller.From(principal);
         await using var connection = await database.OpenAsync(ct);
+        using var turn = await database.WriteTurnAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await database.SerializeAsync(connection, transaction, $"organization:{name}");
         if (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM organizations WHERE name = @name", new { name }, transaction) > 0)
@@ -140,6 +141,7 @@ public static class AccountsApi
         }
 
         await using var connection = await database.OpenAsync(ct);
+        using var turn = await database.WriteTurnAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await database.SerializeAsync(connection, transaction, $"user:{login}");
         if (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM users WHERE github_login = @login", new { login }, transaction) > 0)
@@ -187,6 +189,7 @@ public static class AccountsApi
         }
 
         await using var connection = await database.OpenAsync(ct);
+        using var turn = await database.WriteTurnAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await database.SerializeAsync(connection, transaction, $"membership:{org}");
         var userId = await connection.QuerySingleOrDefaultAsync<string>("SELECT id FROM users WHERE github_login = @login", new { login }, transaction);
@@ -221,6 +224,7 @@ public static class AccountsApi
     public static async Task<Results<NoContent, ApiError>> RemoveMember(string org, string login, Database database, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
+        using var turn = await database.WriteTurnAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await database.SerializeAsync(connection, transaction, $"membership:{org}");
         var userId = await connection.QuerySingleOrDefaultAsync<string>(

@@ -62,7 +62,7 @@ public static class DeliveriesApi
             VALUES (@Id, @WebhookId, NULL, 'ping', 'ping', @Payload, 'pending', 0, 1, @now, @lease, @leaseUntil, @now)
             """,
             new { work.Id, work.WebhookId, work.Payload, now = now.ToUnixTimeMilliseconds(), lease = PingLease, leaseUntil = (now + options.Value.LeaseDuration).ToUnixTimeMilliseconds() });
-        await SendNowAsync(connection, work, sender, schedule, metrics, time);
+        await SendNowAsync(database, connection, work, sender, schedule, metrics, time);
         return TypedResults.Ok((await LoadAsync(connection, webhook, work.Id, withAttempts: false))!);
     }
 
@@ -113,7 +113,7 @@ public static class DeliveriesApi
 
     public static async Task<Results<Ok<WebhookDeliveryResponse>, ApiError>> Redeliver(
         WebhookScope scope, string hook, string id, Database database, Sender sender, RetrySchedule schedule, DeliveryMetrics metrics,
-        TimeProvider time, IOptions<DeliveryOptions> options)
+        DeliverySignal signal, TimeProvider time, IOptions<DeliveryOptions> options)
     {
         await using var connection = await database.OpenAsync();
         var webhook = await WebhookStore.FindAsync(connection, scope, hook);
@@ -135,6 +135,8 @@ public static class DeliveriesApi
             return DeliveryNotFound(hook, id);
         }
 
+        signal.WebhooksChanged(); // the dispatcher may hold this delivery, claimed ahead: it gives it back rather than send it too
+
         var work = new DeliveryWork
         {
             Id = id,
@@ -147,16 +149,17 @@ public static class DeliveriesApi
             Attempts = (int)delivery.Attempts,
             MaxAttempts = (int)delivery.MaxAttempts,
         };
-        await SendNowAsync(connection, work, sender, schedule, metrics, time);
+        await SendNowAsync(database, connection, work, sender, schedule, metrics, time);
         return TypedResults.Ok((await LoadAsync(connection, webhook, id, withAttempts: false))!);
     }
 
-    private static async Task SendNowAsync(DbConnection connection, DeliveryWork work, Sender sender, RetrySchedule schedule, DeliveryMetrics metrics, TimeProvider time)
+    private static async Task SendNowAsync(Database database, DbConnection connection, DeliveryWork work, Sender sender, RetrySchedule schedule, DeliveryMetrics metrics, TimeProvider time)
     {
         // Not the request's token: once the receiver has been called, the outcome is recorded even if the caller hung up.
         var result = await sender.SendAsync(work, CancellationToken.None);
         var completion = Completion.For(work, result, schedule, time.GetUtcNow());
         metrics.RecordAttempt(result, completion.Status);
+        using var turn = await database.WriteTurnAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         await DeliveryQueue.CompleteAsync(connection, transaction, [completion]);
         await transaction.CommitAsync();

@@ -63,6 +63,7 @@ public sealed partial class DeliveryMaintenance(
         while (!ct.IsCancellationRequested)
         {
             await using var connection = await database.OpenAsync(ct);
+            using var turn = await database.WriteTurnAsync(ct);
             await using var transaction = await connection.BeginTransactionAsync(ct);
             var deleted = await connection.ExecuteAsync(
                 """

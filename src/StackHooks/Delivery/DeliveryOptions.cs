@@ -30,6 +30,16 @@ public sealed class DeliveryOptions
     /// <summary>Deliveries in flight at once to one webhook, so one slow receiver cannot take every slot.</summary>
     public int MaxConcurrencyPerWebhook { get; set; } = 4;
 
+    /// <summary>
+    /// Deliveries per webhook a node may claim beyond those it is sending, to send next without a database round trip
+    /// between them. Null means the engine's default: 64 on SQLite (one process: nothing else could send them), 0 on
+    /// PostgreSQL (every claimed delivery is one in flight, so <see cref="MaxConcurrencyPerWebhook"/> holds exactly across
+    /// the cluster). A claimed delivery not yet started when its lease is within <see cref="Timeout"/> + 5 s of running out
+    /// (less for leases under Timeout + 10 s) is given back, never sent late; one whose webhook is changed or deleted is given
+    /// back at once.
+    /// </summary>
+    public int? ClaimAheadPerWebhook { get; set; }
+
     /// <summary>How long finished deliveries and their attempts are kept.</summary>
     public TimeSpan Retention { get; set; } = TimeSpan.FromDays(30);
 
@@ -67,6 +77,11 @@ public sealed class DeliveryOptions
         if (MaxConcurrencyPerWebhook < 1)
         {
             problems.Add($"{Section}:MaxConcurrencyPerWebhook must be at least 1.");
+        }
+
+        if (ClaimAheadPerWebhook < 0)
+        {
+            problems.Add($"{Section}:ClaimAheadPerWebhook cannot be negative.");
         }
 
         if (Retention <= TimeSpan.Zero)

@@ -17,6 +17,9 @@ public sealed class DeliveryWork
     public string Payload { get; set; } = "";
     public int Attempts { get; set; }
     public int MaxAttempts { get; set; }
+
+    /// <summary>Until when the claim holds (Unix ms); set by <see cref="DeliveryQueue.ClaimAsync"/>, not read from the row.</summary>
+    public long LeaseUntil { get; set; }
 }
 
 /// <summary>One finished attempt, as it is recorded.</summary>
@@ -98,6 +101,7 @@ public sealed class DeliveryQueue(Database database)
     public async Task<List<DeliveryWork>> ClaimAsync(string owner, long now, long leaseUntil, int limit, int perWebhook, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
+        using var turn = await database.WriteTurnAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         if (database.Engine == StorageEngine.Postgres)
         {
@@ -147,6 +151,11 @@ public sealed class DeliveryQueue(Database database)
             new { ids = ids.ToArray() }, // SQLite: Dapper expands the list; PostgreSQL: one array parameter
             transaction)).AsList();
         await transaction.CommitAsync(ct);
+        foreach (var item in work)
+        {
+            item.LeaseUntil = leaseUntil;
+        }
+
         return work;
     }
 
@@ -167,6 +176,7 @@ public sealed class DeliveryQueue(Database database)
         }
 
         await using var connection = await database.OpenAsync(ct);
+        using var turn = await database.WriteTurnAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await CompleteAsync(connection, transaction, completions);
         await transaction.CommitAsync(ct);
@@ -216,8 +226,25 @@ public sealed class DeliveryQueue(Database database)
     public async Task ReleaseAsync(string owner, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
+        using var turn = await database.WriteTurnAsync(ct);
         await connection.ExecuteAsync(
             "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = @owner AND status = 'pending'", new { owner });
+    }
+
+    /// <summary>Gives back these claimed deliveries, if <paramref name="owner"/> still holds them, so they can be claimed again.</summary>
+    public async Task ReleaseAsync(IReadOnlyCollection<string> ids, string owner, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        if (ids.Count == 0)
+        {
+            return;
+        }
+
+        await using var connection = await database.OpenAsync(ct);
+        using var turn = await database.WriteTurnAsync(ct);
+        await connection.ExecuteAsync(
+            $"UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE {database.Sql("id IN @ids", "id = ANY(@ids)")} AND lease_owner = @owner AND status = 'pending'",
+            new { ids = ids.ToArray(), owner });
     }
 
     /// <summary>
@@ -227,6 +254,7 @@ public sealed class DeliveryQueue(Database database)
     public async Task ReleaseAllAsync(CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
+        using var turn = await database.WriteTurnAsync(ct);
         await connection.ExecuteAsync("UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL AND status = 'pending'");
     }
 

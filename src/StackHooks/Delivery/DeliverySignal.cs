@@ -19,6 +19,20 @@ public sealed class DeliverySignal
 
     public void Wake() => channel.Writer.TryWrite(true);
 
+    /// <summary>Raised by <see cref="WebhooksChanged"/>, synchronously, before the caller answers.</summary>
+    public event Action? HeldWorkStale;
+
+    /// <summary>
+    /// Webhooks were changed or deleted, or a delivery is being redelivered by hand: deliveries this process claimed ahead and
+    /// has not started yet are given back to the queue, so none goes out with an old URL, secret or format, after its webhook
+    /// is gone, or twice.
+    /// </summary>
+    public void WebhooksChanged()
+    {
+        HeldWorkStale?.Invoke();
+        Wake();
+    }
+
     /// <summary>Completes when woken (consuming the wake-up) or when <paramref name="timeout"/> passes.</summary>
     public async Task WaitAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {

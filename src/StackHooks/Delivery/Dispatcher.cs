@@ -6,9 +6,12 @@ using StackHooks.Storage;
 namespace StackHooks.Delivery;
 
 /// <summary>
-/// Claims due deliveries, sends them with bounded concurrency (overall and per webhook, so one slow receiver cannot take
-/// every slot), and records each attempt. Completions are written in batches by one writer. Survives any exception but
-/// cancellation; on shutdown it stops claiming, lets in-flight attempts finish for a few seconds, and releases the rest.
+/// Claims due deliveries and sends them with bounded concurrency (overall and per webhook, so one slow receiver cannot take
+/// every slot), and records each attempt. Each webhook has a lane: the deliveries claimed for it wait there in order and are
+/// sent as its slots free up, so a fast receiver is kept busy without a database round trip between one send and the next
+/// (see <see cref="DeliveryOptions.ClaimAheadPerWebhook"/>). Completions are written in batches by one writer. Survives any
+/// exception but cancellation; on shutdown it stops claiming, lets in-flight attempts finish for a few seconds, and gives
+/// back every lease it holds.
 /// </summary>
 public sealed partial class Dispatcher(
     Database database,
@@ -26,10 +29,27 @@ public sealed partial class Dispatcher(
 
     private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(5);
 
+    /// <summary>A claimed delivery starts only with this much of its lease left beyond the attempt timeout (less for short leases).</summary>
+    private static readonly TimeSpan LeaseMargin = TimeSpan.FromSeconds(5);
+
     private readonly string owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
     private readonly ConcurrentDictionary<Task, bool> inFlight = new();
     private readonly Channel<Completion> completions = Channel.CreateUnbounded<Completion>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource abortSends = new();
+
+    // Lanes, guarded by `gate`: every claimed delivery is in `held` until its attempt ends or it is given back.
+    private readonly Lock gate = new();
+    private readonly Dictionary<string, Lane> lanes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DeliveryWork> held = new(StringComparer.Ordinal);
+    private readonly Queue<Lane> ready = new(); // lanes with a delivery waiting and a free slot, in turn
+    private readonly List<string> toGiveBack = [];
+    private int sending;
+    private bool stopping;
+
+    private int ClaimAhead => options.Value.ClaimAheadPerWebhook ?? (database.Engine == StorageEngine.Sqlite ? 64 : 0);
+
+    /// <summary>Claimed deliveries held at once: every send slot, plus claimed-ahead ones for a few busy webhooks.</summary>
+    private int MaxHeld => options.Value.MaxConcurrency + (4 * ClaimAhead);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -44,31 +64,35 @@ public sealed partial class Dispatcher(
             await RunSafelyAsync(() => queue.ReleaseAllAsync(stoppingToken), stoppingToken);
         }
 
+        signal.HeldWorkStale += GiveBackWaiting;
         var writer = Task.Run(WriteCompletionsAsync, CancellationToken.None);
         var settings = options.Value;
+        var perWebhook = settings.MaxConcurrencyPerWebhook + ClaimAhead;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var free = settings.MaxConcurrency - inFlight.Count;
-                if (free > 0)
+                await GiveBackAsync();
+                int room;
+                lock (gate)
+                {
+                    room = MaxHeld - held.Count;
+                }
+
+                if (room > 0)
                 {
                     var now = time.GetUtcNow();
                     var claimed = await queue.ClaimAsync(owner, now.ToUnixTimeMilliseconds(), (now + settings.LeaseDuration).ToUnixTimeMilliseconds(),
-                        free, settings.MaxConcurrencyPerWebhook, stoppingToken);
-                    foreach (var work in claimed)
+                        room, perWebhook, stoppingToken);
+                    Take(claimed);
+                    if (claimed.Count == room)
                     {
-                        Start(work);
-                    }
-
-                    if (claimed.Count == free)
-                    {
-                        continue; // every slot filled: there may be more due as soon as one frees
+                        continue; // every place taken: more may be due as soon as one frees
                     }
                 }
 
                 // Everything claimable is claimed. Sleep until the next retry falls due (at most the poll interval);
-                // new events and written completions (which free webhooks' slots) wake us sooner.
+                // new events and written completions (which free webhooks' places) wake us sooner.
                 var nextDue = await queue.NextDueAsync(time.GetUtcNow().ToUnixTimeMilliseconds(), stoppingToken);
                 var wait = nextDue is { } due
                     ? TimeSpan.FromMilliseconds(Math.Clamp(due - time.GetUtcNow().ToUnixTimeMilliseconds(), 1, PollInterval.TotalMilliseconds))
@@ -86,24 +110,105 @@ public sealed partial class Dispatcher(
             }
         }
 
+        signal.HeldWorkStale -= GiveBackWaiting;
         await ShutDownAsync(writer);
     }
 
-    private void Start(DeliveryWork work)
+    /// <summary>Puts claimed deliveries in their webhooks' lanes and starts what the free slots allow.</summary>
+    private void Take(List<DeliveryWork> claimed)
     {
-        var task = SendAsync(work);
-        inFlight[task] = true;
-        _ = task.ContinueWith(
-            t =>
+        if (claimed.Count == 0)
+        {
+            return;
+        }
+
+        List<DeliveryWork> start;
+        lock (gate)
+        {
+            foreach (var work in claimed)
             {
-                inFlight.TryRemove(t, out _);
-                signal.Wake();
-            },
-            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                if (held.TryGetValue(work.Id, out var already))
+                {
+                    // Claimed again after its lease ran out while it waited here: one copy, with the new lease.
+                    already.LeaseUntil = work.LeaseUntil;
+                    continue;
+                }
+
+                held[work.Id] = work;
+                if (!lanes.TryGetValue(work.WebhookId, out var lane))
+                {
+                    lanes[work.WebhookId] = lane = new Lane();
+                }
+
+                lane.Waiting.Enqueue(work);
+                MakeReady(lane);
+            }
+
+            start = Pump();
+        }
+
+        Start(start);
+    }
+
+    /// <summary>Under the gate: takes the deliveries to start now, lane by lane in turn, within both limits.</summary>
+    private List<DeliveryWork> Pump()
+    {
+        var start = new List<DeliveryWork>();
+        var settings = options.Value;
+        var margin = TimeSpan.FromTicks(Math.Min(LeaseMargin.Ticks, (settings.LeaseDuration - settings.Timeout).Ticks / 2));
+        var latestStart = (time.GetUtcNow() + settings.Timeout + margin).ToUnixTimeMilliseconds();
+        while (!stopping && sending < settings.MaxConcurrency && ready.TryDequeue(out var lane))
+        {
+            lane.Ready = false;
+            if (lane.Waiting.TryDequeue(out var work))
+            {
+                if (work.LeaseUntil < latestStart)
+                {
+                    // Waited too long behind a slow receiver: its lease could run out mid-attempt. Give it back instead.
+                    held.Remove(work.Id);
+                    toGiveBack.Add(work.Id);
+                }
+                else
+                {
+                    lane.Sending++;
+                    sending++;
+                    start.Add(work);
+                }
+            }
+
+            MakeReady(lane);
+        }
+
+        if (toGiveBack.Count > 0)
+        {
+            signal.Wake();
+        }
+
+        return start;
+    }
+
+    private void MakeReady(Lane lane)
+    {
+        if (!lane.Ready && lane.Waiting.Count > 0 && lane.Sending < options.Value.MaxConcurrencyPerWebhook)
+        {
+            lane.Ready = true;
+            ready.Enqueue(lane);
+        }
+    }
+
+    private void Start(List<DeliveryWork> start)
+    {
+        foreach (var work in start)
+        {
+            var task = SendAsync(work);
+            inFlight[task] = true;
+            _ = task.ContinueWith(t => inFlight.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
     }
 
     private async Task SendAsync(DeliveryWork work)
     {
+        await Task.Yield(); // the caller goes on starting others while this one connects
         try
         {
             var result = await sender.SendAsync(work, abortSends.Token);
@@ -118,6 +223,81 @@ public sealed partial class Dispatcher(
         catch (Exception exception)
         {
             LogSendFailed(logger, exception, work.Id);
+        }
+        finally
+        {
+            Finished(work);
+        }
+    }
+
+    /// <summary>An attempt ended: its slot goes to the next waiting delivery, of this webhook or another.</summary>
+    private void Finished(DeliveryWork work)
+    {
+        List<DeliveryWork> start;
+        lock (gate)
+        {
+            held.Remove(work.Id);
+            sending--;
+            var lane = lanes[work.WebhookId];
+            lane.Sending--;
+            if (lane.Sending == 0 && lane.Waiting.Count == 0)
+            {
+                lanes.Remove(work.WebhookId);
+            }
+            else
+            {
+                MakeReady(lane);
+            }
+
+            start = Pump();
+        }
+
+        Start(start);
+    }
+
+    /// <summary>Webhooks changed (<see cref="DeliverySignal.WebhooksChanged"/>): every claimed delivery not yet started goes back.</summary>
+    private void GiveBackWaiting()
+    {
+        lock (gate)
+        {
+            foreach (var (webhookId, lane) in lanes)
+            {
+                while (lane.Waiting.TryDequeue(out var work))
+                {
+                    held.Remove(work.Id);
+                    toGiveBack.Add(work.Id);
+                }
+
+                if (lane.Sending == 0)
+                {
+                    lanes.Remove(webhookId);
+                }
+            }
+        }
+    }
+
+    /// <summary>Releases the leases of deliveries taken out of the lanes unsent, so they are claimed again (fresh).</summary>
+    private async Task GiveBackAsync()
+    {
+        string[] ids;
+        lock (gate)
+        {
+            if (toGiveBack.Count == 0)
+            {
+                return;
+            }
+
+            ids = [.. toGiveBack];
+            toGiveBack.Clear();
+        }
+
+        try
+        {
+            await queue.ReleaseAsync(ids, owner, CancellationToken.None);
+        }
+        catch (Exception exception)
+        {
+            LogGiveBackFailed(logger, exception, ids.Length); // their leases run out instead; nothing is lost
         }
     }
 
@@ -136,7 +316,7 @@ public sealed partial class Dispatcher(
             {
                 await queue.CompleteAsync(batch, CancellationToken.None);
                 batch.Clear();
-                signal.Wake(); // their leases are released now: the webhooks they held have free slots again
+                signal.Wake(); // their leases are released now: the webhooks they held have room again
             }
             catch (Exception exception)
             {
@@ -149,6 +329,11 @@ public sealed partial class Dispatcher(
 
     private async Task ShutDownAsync(Task writer)
     {
+        lock (gate)
+        {
+            stopping = true; // nothing new starts; what waits in the lanes is released with the rest below
+        }
+
         var pending = inFlight.Keys.ToArray();
         if (pending.Length > 0)
         {
@@ -160,6 +345,17 @@ public sealed partial class Dispatcher(
         completions.Writer.TryComplete();
         await writer;
         await RunSafelyAsync(() => queue.ReleaseAsync(owner, CancellationToken.None), CancellationToken.None);
+    }
+
+    /// <summary>One webhook's claimed deliveries: waiting in claim order (oldest due first), and how many are being sent.</summary>
+    private sealed class Lane
+    {
+        public Queue<DeliveryWork> Waiting { get; } = new();
+
+        public int Sending { get; set; }
+
+        /// <summary>Whether it is in the ready queue.</summary>
+        public bool Ready { get; set; }
     }
 
     private async Task RunSafelyAsync(Func<Task> action, CancellationToken stoppingToken)
@@ -191,6 +387,9 @@ public sealed partial class Dispatcher(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Sending delivery {DeliveryId} failed unexpectedly; its lease will expire and it will be sent again")]
     private static partial void LogSendFailed(ILogger logger, Exception exception, string deliveryId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Giving back {Count} claimed deliveries failed; their leases will run out and they will be claimed again")]
+    private static partial void LogGiveBackFailed(ILogger logger, Exception exception, int count);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Recording {Count} delivery attempts failed; retrying")]
     private static partial void LogWriteFailed(ILogger logger, Exception exception, int count);

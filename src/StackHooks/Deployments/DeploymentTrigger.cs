@@ -35,6 +35,7 @@ public sealed class DeploymentTrigger(Database database, EventRecorder recorder,
         }
 
         await using var connection = await database.OpenAsync(ct);
+        using var turn = await database.WriteTurnAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         var earlier = await connection.QuerySingleOrDefaultAsync<Deployment>(
             $"SELECT {Deployment.Columns} FROM deployments WHERE trigger_delivery_id = @Id", work, transaction);

@@ -74,6 +74,7 @@ public static class DeploymentsApi
         }
 
         await using var connection = await database.OpenAsync(ct);
+        using var turn = await database.WriteTurnAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         var deployment = await connection.QuerySingleOrDefaultAsync<Deployment>(
             $"SELECT {Deployment.Columns} FROM deployments WHERE id = @id AND org_name = @org AND project_name = @project AND stack_name = @stack",

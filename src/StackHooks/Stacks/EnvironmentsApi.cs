@@ -55,6 +55,7 @@ public static class EnvironmentsApi
         }
 
         await using var connection = await database.OpenAsync(ct);
+        using var turn = await database.WriteTurnAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await database.SerializeAsync(connection, transaction, $"environment:{org}/{project}/{name}");
         if (await connection.ExecuteScalarAsync<long>(
@@ -86,6 +87,7 @@ public static class EnvironmentsApi
         string org, string project, string env, ClaimsPrincipal principal, Database database, EventRecorder recorder, DeliverySignal signal, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
+        using var turn = await database.WriteTurnAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         var deleted = await connection.ExecuteAsync(
             "DELETE FROM environments WHERE org_name = @org AND project_name = @project AND env_name = @env", new { org, project, env }, transaction);
@@ -97,7 +99,7 @@ public static class EnvironmentsApi
         await WebhookStore.DeleteAllInScopeAsync(connection, transaction, new WebhookScope(WebhookScopeKind.Environment, org, project, env));
         await StacksApi.RecordAsync(connection, transaction, recorder, "environment_deleted", principal, new EventSubject(org, WebhookScopeKind.Environment, project, env));
         await transaction.CommitAsync(ct);
-        signal.Wake();
+        signal.WebhooksChanged(); // their webhooks are gone (and wakes the dispatcher for the event)
         return TypedResults.NoContent();
     }
 

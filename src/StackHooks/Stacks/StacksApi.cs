@@ -47,6 +47,7 @@ public static class StacksApi
         }
 
         await using var connection = await database.OpenAsync(ct);
+        using var turn = await database.WriteTurnAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await database.SerializeAsync(connection, transaction, $"stack:{org}/{project}/{stack}");
         var key = new { org, project, stack };
@@ -80,6 +81,7 @@ public static class StacksApi
         string org, string project, string stack, ClaimsPrincipal principal, Database database, EventRecorder recorder, DeliverySignal signal, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
+        using var turn = await database.WriteTurnAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         var deleted = await connection.ExecuteAsync(
             "DELETE FROM stacks WHERE org_name = @org AND project_name = @project AND stack_name = @stack", new { org, project, stack }, transaction);
@@ -91,7 +93,7 @@ public static class StacksApi
         await WebhookStore.DeleteAllInScopeAsync(connection, transaction, new WebhookScope(WebhookScopeKind.Stack, org, project, stack));
         await RecordAsync(connection, transaction, recorder, "stack_deleted", principal, new EventSubject(org, WebhookScopeKind.Stack, project, stack));
         await transaction.CommitAsync(ct);
-        signal.Wake();
+        signal.WebhooksChanged(); // their webhooks are gone (and wakes the dispatcher for the event)
         return TypedResults.NoContent();
     }
 

@@ -139,6 +139,8 @@ public static class WebhooksApi
         };
         SetSecret(webhook, body.Secret, secrets);
 
+        using var turn = await database.WriteTurnAsync(ct);
+
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await database.SerializeAsync(connection, transaction, $"webhook:{scope.Org}/{scope.StorageName}/{scope.Project}/{scope.Target}");
         if (string.IsNullOrEmpty(body.Name))
@@ -168,7 +170,7 @@ public static class WebhooksApi
 
     public static async Task<Results<Ok<WebhookResponse>, ApiError>> Update(
         WebhookScope scope, string hook, WebhookRequest? body, Database database, SecretBox secrets, IOptions<WebhookOptions> options,
-        TimeProvider time, CancellationToken ct)
+        DeliverySignal signal, TimeProvider time, CancellationToken ct)
     {
         if (body is null)
         {
@@ -217,16 +219,26 @@ public static class WebhooksApi
         }
 
         webhook.UpdatedAt = time.GetUtcNow().ToUnixTimeMilliseconds();
+        using var turn = await database.WriteTurnAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await WebhookStore.UpdateAsync(connection, transaction, webhook);
         await transaction.CommitAsync(ct);
+        signal.WebhooksChanged();
         return TypedResults.Ok(webhook.ToResponse());
     }
 
-    public static async Task<Results<NoContent, ApiError>> Delete(WebhookScope scope, string hook, Database database, CancellationToken ct)
+    public static async Task<Results<NoContent, ApiError>> Delete(
+        WebhookScope scope, string hook, Database database, DeliverySignal signal, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
-        return await WebhookStore.DeleteAsync(connection, scope, hook) ? TypedResults.NoContent() : WebhookNotFound(scope, hook);
+        using var turn = await database.WriteTurnAsync(ct);
+        if (!await WebhookStore.DeleteAsync(connection, scope, hook))
+        {
+            return WebhookNotFound(scope, hook);
+        }
+
+        signal.WebhooksChanged();
+        return TypedResults.NoContent();
     }
 
     private static void SetSecret(Webhook webhook, string? secret, SecretBox secrets)
