@@ -45,6 +45,7 @@ public static class Operations
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<Database>();
+        services.AddHostedService<WalCheckpointer>();
         services.AddSingleton<SecretBox>();
         services.AddDelivery();
 

@@ -159,6 +159,18 @@ public sealed class DeliveryQueue(Database database)
         return work;
     }
 
+    /// <summary>Whether any due delivery is left unclaimed (its webhook was at its limit, or the claim at its own).</summary>
+    public async Task<bool> AnyUnclaimedDueAsync(long now, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        return await connection.ExecuteScalarAsync<bool>(
+            """
+            SELECT EXISTS (SELECT 1 FROM deliveries
+                           WHERE status = 'pending' AND next_attempt_at <= @now AND (lease_until IS NULL OR lease_until < @now))
+            """,
+            new { now });
+    }
+
     /// <summary>When the next pending delivery falls due after <paramref name="now"/>; null when none is scheduled.</summary>
     public async Task<long?> NextDueAsync(long now, CancellationToken ct)
     {

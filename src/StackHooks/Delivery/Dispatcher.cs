@@ -46,6 +46,9 @@ public sealed partial class Dispatcher(
     private int sending;
     private bool stopping;
 
+    /// <summary>Whether the last claim left due deliveries behind: then each written batch of completions wakes a new claim.</summary>
+    private volatile bool unclaimedDue;
+
     private int ClaimAhead => options.Value.ClaimAheadPerWebhook ?? (database.Engine == StorageEngine.Sqlite ? 64 : 0);
 
     /// <summary>Claimed deliveries held at once: every send slot, plus claimed-ahead ones for a few busy webhooks.</summary>
@@ -87,8 +90,13 @@ public sealed partial class Dispatcher(
                     Take(claimed);
                     if (claimed.Count == room)
                     {
+                        unclaimedDue = true;
                         continue; // every place taken: more may be due as soon as one frees
                     }
+
+                    // Only a claim limited by busy webhooks needs another as their attempts are recorded. Without this,
+                    // every written batch would start a claim that finds nothing, at a cost of the API's latency.
+                    unclaimedDue = await queue.AnyUnclaimedDueAsync(now.ToUnixTimeMilliseconds(), stoppingToken);
                 }
 
                 // Everything claimable is claimed. Sleep until the next retry falls due (at most the poll interval);
@@ -316,7 +324,10 @@ public sealed partial class Dispatcher(
             {
                 await queue.CompleteAsync(batch, CancellationToken.None);
                 batch.Clear();
-                signal.Wake(); // their leases are released now: the webhooks they held have room again
+                if (unclaimedDue)
+                {
+                    signal.Wake(); // their leases are released now: the webhooks they held have room for what waits
+                }
             }
             catch (Exception exception)
             {

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using Dapper;
 using DbUp;
 using DbUp.Builder;
@@ -28,6 +29,8 @@ public sealed class Database : IAsyncDisposable
     private readonly string connectionString;
     private readonly NpgsqlDataSource? postgres;
     private readonly SemaphoreSlim writeTurn = new(1, 1);
+    private volatile bool checkpointInBackground;
+    private readonly ConditionalWeakTable<SQLitePCL.sqlite3, Configured> configured = new();
 
     public Database(IOptions<StorageOptions> storage, IOptions<StackHooksOptions> options)
     {
@@ -59,6 +62,9 @@ public sealed class Database : IAsyncDisposable
     /// <summary>The SQLite database file; null on PostgreSQL.</summary>
     public string? FilePath { get; }
 
+    /// <summary>Set by <see cref="WalCheckpointer"/> once it runs: connections opened from then on leave checkpoints to it.</summary>
+    public void CheckpointInBackground() => checkpointInBackground = true;
+
     /// <summary>The statement for this engine, where the two dialects differ.</summary>
     public string Sql(string sqlite, string postgresql) => Engine == StorageEngine.Sqlite ? sqlite : postgresql;
 
@@ -71,12 +77,23 @@ public sealed class Database : IAsyncDisposable
 
         var connection = new SqliteConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
+        // Settings last as long as the pooled native connection: apply them once per connection (and again when they change).
+        var background = checkpointInBackground;
+        if (configured.TryGetValue(connection.Handle!, out var setting) && setting.Background == background)
+        {
+            return connection;
+        }
+
         using var pragma = connection.CreateCommand();
         // WAL survives a process crash with synchronous=NORMAL: committed transactions are never lost to a kill.
         // busy_timeout lets SQLite itself wait for the write lock in small steps; otherwise the driver's own retry
-        // sleeps 150 ms at a time, which showed up as 150 ms pauses between deliveries.
-        pragma.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;";
+        // sleeps 150 ms at a time, which showed up as 150 ms pauses between deliveries. No automatic checkpoints: they
+        // would run inside a commit; WalCheckpointer does them in the background (the service) or on close (other users).
+        pragma.CommandText = checkpointInBackground
+            ? "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000; PRAGMA wal_autocheckpoint=0;"
+            : "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000; PRAGMA wal_autocheckpoint=1000;";
         await pragma.ExecuteNonQueryAsync(cancellationToken);
+        configured.AddOrUpdate(connection.Handle!, new Configured(background));
         return connection;
     }
 
@@ -106,6 +123,8 @@ public sealed class Database : IAsyncDisposable
         await writeTurn.WaitAsync(cancellationToken);
         return new WriteTurn(writeTurn);
     }
+
+    private sealed record Configured(bool Background);
 
     /// <summary>Held while writing; disposing it lets the next writer in.</summary>
     public readonly struct WriteTurn(SemaphoreSlim? gate) : IDisposable
