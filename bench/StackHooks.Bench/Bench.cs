@@ -22,6 +22,9 @@ public sealed record Sizes(
     TimeSpan WrkDuration,
     TimeSpan QuietWait)
 {
+    /// <summary>Dispatching servers in the drain phases: more than one only makes sense on PostgreSQL (cluster mode).</summary>
+    public int DrainNodes { get; init; } = 1;
+
     public static readonly Sizes Full = new(
         LoadClients: 8, LoadWarmUp: TimeSpan.FromSeconds(2), LoadDuration: TimeSpan.FromSeconds(10), FillClients: 4,
         DrainOneEvents: 20_000, DrainTenEvents: 2_000, DrainWindow: TimeSpan.FromSeconds(20), LatencyRate: 500, LatencyWarmUp: TimeSpan.FromSeconds(5),
@@ -39,13 +42,16 @@ public sealed record Sizes(
 /// Runs the phases. Each phase gets a fresh data directory under the run's temporary root, starts its own server
 /// processes and stops them (by PID) before the next phase starts, so phases do not share state or CPU.
 /// </summary>
+/// With a PostgreSQL connection string, every phase gets its own fresh database on that server instead of a SQLite file.
 public sealed class Bench(
-    string serverDll, string tempRoot, Receiver receiver, Sizes sizes, string wrk, IReadOnlyDictionary<string, string> serverSettings)
+    string serverDll, string tempRoot, Receiver receiver, Sizes sizes, string wrk, IReadOnlyDictionary<string, string> serverSettings,
+    string? postgres = null)
 {
     private const string Token = "pul-bench0000000000000000000000000000000000";
     public const double StallThresholdMs = 100;
 
     private int phaseNumber;
+    private readonly string secretsKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
     public static void Say(string message) =>
         Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {message}");
@@ -54,7 +60,41 @@ public sealed class Bench(
     {
         var path = Path.Combine(tempRoot, $"{++phaseNumber:00}-{name}");
         Directory.CreateDirectory(path);
+        if (postgres is not null)
+        {
+            PostgresAdmin($"DROP DATABASE IF EXISTS {DatabaseName(path)} WITH (FORCE)");
+            PostgresAdmin($"CREATE DATABASE {DatabaseName(path)}");
+        }
+
         return path;
+    }
+
+    /// <summary>The phase's PostgreSQL database, named after its data directory.</summary>
+    private static string DatabaseName(string dataDirectory) =>
+        "stackhooks_bench_" + new string([.. Path.GetFileName(dataDirectory).Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_')]);
+
+    private void PostgresAdmin(string sql)
+    {
+        using var connection = new Npgsql.NpgsqlConnection(postgres);
+        connection.Open();
+        using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        command.ExecuteNonQuery();
+    }
+
+    private IReadOnlyDictionary<string, string> SettingsFor(string dataDirectory)
+    {
+        if (postgres is null)
+        {
+            return serverSettings;
+        }
+
+        var settings = new Dictionary<string, string>(serverSettings, StringComparer.Ordinal)
+        {
+            ["StackHooks:Database:Provider"] = "postgres",
+            ["StackHooks:SecretsKey"] = secretsKey, // every node of a cluster shares it
+            ["StackHooks:Database:ConnectionString"] = new Npgsql.NpgsqlConnectionStringBuilder(postgres) { Database = DatabaseName(dataDirectory) }.ConnectionString,
+        };
+        return settings;
     }
 
     /// <summary>Keep each phase's data directory (database, server logs) instead of deleting it after the phase.</summary>
@@ -69,16 +109,21 @@ public sealed class Bench(
 
         try
         {
+            if (postgres is not null)
+            {
+                PostgresAdmin($"DROP DATABASE IF EXISTS {DatabaseName(directory)} WITH (FORCE)");
+            }
+
             Directory.Delete(directory, recursive: true);
         }
-        catch (IOException exception)
+        catch (Exception exception) when (exception is IOException or Npgsql.NpgsqlException)
         {
             Say($"could not remove {directory}: {exception.Message}");
         }
     }
 
     private Task<ServerProcess> StartServerAsync(string dataDirectory, bool dispatch, CancellationToken ct) =>
-        ServerProcess.StartAsync(serverDll, dataDirectory, dispatch, Token, serverSettings, ct);
+        ServerProcess.StartAsync(serverDll, dataDirectory, dispatch, Token, SettingsFor(dataDirectory), ct);
 
     /// <summary>
     /// Before a phase: waits (at most <see cref="Sizes.QuietWait"/>) for other processes on the machine to use less than
@@ -152,6 +197,14 @@ public sealed class Bench(
             receiver.Reset(expected);
             await using (var server = await StartServerAsync(directory, dispatch: true, ct))
             {
+                // Cluster mode: more dispatching nodes on the same database (figures of CPU and memory are the first node's).
+                var others = new List<ServerProcess>();
+                for (var node = 1; node < sizes.DrainNodes; node++)
+                {
+                    others.Add(await StartServerAsync(directory, dispatch: true, ct));
+                }
+
+                await using var stopOthers = new DisposeAll(others);
                 await using var sampler = new MemorySampler(server, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5));
                 var cpu = new CpuMeter(server);
                 while (receiver.Requests == 0 && Measure.SecondsSince(server.ReadyAt) < 10 && !server.HasExited)
@@ -508,6 +561,18 @@ public sealed class Bench(
         var all = latencies.SelectMany(l => l).ToList();
         all.Sort();
         return new LoadOutcome(accepted, errors, seconds, Measure.Percentile(all, 50), Measure.Percentile(all, 99), firstError);
+    }
+}
+
+/// <summary>Stops the extra nodes of a phase.</summary>
+internal sealed class DisposeAll(List<ServerProcess> servers) : IAsyncDisposable
+{
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var server in servers)
+        {
+            await server.DisposeAsync();
+        }
     }
 }
 

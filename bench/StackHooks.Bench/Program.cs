@@ -51,7 +51,7 @@ await using (var receiver = await Receiver.StartAsync(Pacer.Capacity))
 {
     Bench.Say($"receiver: {receiver.Url}");
     await receiver.WarmUpAsync(5_000, cancel.Token);
-    var bench = new Bench(options.ServerDll, tempRoot, receiver, sizes, options.Wrk, options.ServerSettings) { Keep = options.Keep };
+    var bench = new Bench(options.ServerDll, tempRoot, receiver, sizes, options.Wrk, options.ServerSettings, options.Postgres) { Keep = options.Keep };
     var phases = new (string Name, Func<Task> Run)[]
     {
         ("events", async () => results.Events = await bench.EventsPerSecondAsync(cancel.Token)),
@@ -124,18 +124,22 @@ return results.Failures.Count == 0 ? 0 : 1;
 /// <summary>Command-line options.</summary>
 internal sealed record Options(
     string ServerDll, string Output, bool Quick, bool Write, bool Keep, string Wrk, string Command, string Commit, HashSet<string>? Only,
-    Dictionary<string, int> Overrides, Dictionary<string, string> ServerSettings)
+    Dictionary<string, int> Overrides, Dictionary<string, string> ServerSettings, string? Postgres = null)
 {
     public const string Usage =
         """
         usage: StackHooks.Bench [--server PATH/StackHooks.dll] [--out docs/BENCHMARKS.md] [--quick] [--write|--no-write]
                                 [--keep] [--wrk PATH] [--only events,drain1,wrk,drain10,latency,million]
                                 [--command TEXT] [--commit TEXT] [--set NAME=N ...] [--server-setting KEY=VALUE ...]
+                                [--postgres CONNECTION-STRING]
           --quick     small sizes: checks the harness works; does not write the report unless --write
           --keep      keep the temporary data directories (server logs) instead of deleting them
           --only      run only these phases (the report then shows only their figures)
           --set       change a size, e.g. --set LoadClients=1 --set FillClients=32 --set MillionEvents=50000
                       --set MillionHooks=20 (counts) or --set MillionWatch=30 (seconds); see Sizes in Bench.cs
+          --postgres  cluster mode: each phase on a fresh database created (and dropped) on this PostgreSQL server,
+                      e.g. --postgres "Host=127.0.0.1;Port=55433;Username=postgres;Database=postgres"; with
+                      --set DrainNodes=2 the drain phases run two dispatching nodes
           --server-setting  configuration for every server started, e.g.
                       --server-setting StackHooks:Delivery:MaxConcurrencyPerWebhook=16 (recorded in the report)
         """;
@@ -148,6 +152,7 @@ internal sealed record Options(
         bool quick = false, keep = false;
         bool? write = null;
         HashSet<string>? only = null;
+        string? postgres = null;
         var overrides = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
         var settings = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < args.Length; i++)
@@ -172,12 +177,18 @@ internal sealed record Options(
                     var setting = Value().Split('=', 2);
                     settings[setting[0]] = setting.Length == 2 ? setting[1] : throw new ArgumentException("--server-setting KEY=VALUE");
                     break;
+                case "--postgres": postgres = Value(); break;
                 case "--only": only = [.. Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)]; break;
                 default: return null;
             }
         }
 
-        return new Options(server, output, quick, write ?? !quick, keep, wrk, command, commit, only, overrides, settings);
+        if (postgres is not null)
+        {
+            settings["StackHooks:Database:Provider"] = "postgres"; // recorded in the report; each phase's connection string is the harness's
+        }
+
+        return new Options(server, output, quick, write ?? !quick, keep, wrk, command, commit, only, overrides, settings, postgres);
     }
 
     /// <summary>The sizes with the --set overrides applied (TimeSpan sizes are given in seconds).</summary>

@@ -83,6 +83,11 @@ public static class Report
         var settings = serverSettings.Count == 0
             ? "server with its default settings (SQLite, delivery concurrency 64 overall / 4 per webhook)"
             : "server settings changed from the defaults: " + string.Join(", ", serverSettings.Select(s => $"`{s.Key}={s.Value}`"));
+        if (sizes.DrainNodes > 1)
+        {
+            settings += Inv($"; the drain phases ran {sizes.DrainNodes} dispatching nodes on one database");
+        }
+
         md.AppendLine(Inv($"- Code: `{commit}`; server and harness built in Release; {settings}"));
         md.AppendLine();
 
