@@ -95,8 +95,8 @@ public static class AccountsApi
 
         var caller = Caller.From(principal);
         await using var connection = await database.OpenAsync(ct);
-        using var turn = await database.WriteTurnAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var write = await database.BeginWriteAsync(connection, ct);
+        var transaction = write.Transaction;
         await database.SerializeAsync(connection, transaction, $"organization:{name}");
         if (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM organizations WHERE name = @name", new { name }, transaction) > 0)
         {
@@ -141,8 +141,8 @@ public static class AccountsApi
         }
 
         await using var connection = await database.OpenAsync(ct);
-        using var turn = await database.WriteTurnAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var write = await database.BeginWriteAsync(connection, ct);
+        var transaction = write.Transaction;
         await database.SerializeAsync(connection, transaction, $"user:{login}");
         if (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM users WHERE github_login = @login", new { login }, transaction) > 0)
         {
@@ -189,8 +189,8 @@ public static class AccountsApi
         }
 
         await using var connection = await database.OpenAsync(ct);
-        using var turn = await database.WriteTurnAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var write = await database.BeginWriteAsync(connection, ct);
+        var transaction = write.Transaction;
         await database.SerializeAsync(connection, transaction, $"membership:{org}");
         var userId = await connection.QuerySingleOrDefaultAsync<string>("SELECT id FROM users WHERE github_login = @login", new { login }, transaction);
         if (userId is null)
@@ -224,8 +224,8 @@ public static class AccountsApi
     public static async Task<Results<NoContent, ApiError>> RemoveMember(string org, string login, Database database, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
-        using var turn = await database.WriteTurnAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var write = await database.BeginWriteAsync(connection, ct);
+        var transaction = write.Transaction;
         await database.SerializeAsync(connection, transaction, $"membership:{org}");
         var userId = await connection.QuerySingleOrDefaultAsync<string>(
             "SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id WHERE u.github_login = @login AND m.org_name = @org",

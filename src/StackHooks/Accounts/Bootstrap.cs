@@ -24,8 +24,8 @@ public static partial class Bootstrap
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("StackHooks.Bootstrap");
 
         await using var connection = await database.OpenAsync();
-        using var turn = await database.WriteTurnAsync();
-        await using var transaction = await connection.BeginTransactionAsync();
+        await using var write = await database.BeginWriteAsync(connection);
+        var transaction = write.Transaction;
         // Cluster nodes starting together on an empty database take turns: one creates the administrator, the others see it.
         await database.SerializeAsync(connection, transaction, "bootstrap:site-admin");
         if (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM users", transaction: transaction) > 0)

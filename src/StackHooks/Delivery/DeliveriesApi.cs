@@ -159,8 +159,8 @@ public static class DeliveriesApi
         var result = await sender.SendAsync(work, CancellationToken.None);
         var completion = Completion.For(work, result, schedule, time.GetUtcNow());
         metrics.RecordAttempt(result, completion.Status);
-        using var turn = await database.WriteTurnAsync();
-        await using var transaction = await connection.BeginTransactionAsync();
+        await using var write = await database.BeginWriteAsync(connection);
+        var transaction = write.Transaction;
         await DeliveryQueue.CompleteAsync(connection, transaction, [completion]);
         await transaction.CommitAsync();
     }

@@ -63,8 +63,8 @@ public sealed partial class DeliveryMaintenance(
         while (!ct.IsCancellationRequested)
         {
             await using var connection = await database.OpenAsync(ct);
-            using var turn = await database.WriteTurnAsync(ct);
-            await using var transaction = await connection.BeginTransactionAsync(ct);
+            await using var write = await database.BeginWriteAsync(connection, ct);
+            var transaction = write.Transaction;
             var deleted = await connection.ExecuteAsync(
                 """
                 DELETE FROM deliveries WHERE id IN (

@@ -101,8 +101,8 @@ public sealed class DeliveryQueue(Database database)
     public async Task<List<DeliveryWork>> ClaimAsync(string owner, long now, long leaseUntil, int limit, int perWebhook, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
-        using var turn = await database.WriteTurnAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var write = await database.BeginWriteAsync(connection, ct);
+        var transaction = write.Transaction;
         if (database.Engine == StorageEngine.Postgres)
         {
             await connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@key)", new { key = ClaimLock }, transaction);
@@ -159,24 +159,23 @@ public sealed class DeliveryQueue(Database database)
         return work;
     }
 
-    /// <summary>Whether any due delivery is left unclaimed (its webhook was at its limit, or the claim at its own).</summary>
-    public async Task<bool> AnyUnclaimedDueAsync(long now, CancellationToken ct)
+    /// <summary>
+    /// After a claim, in one query: whether a due delivery was left unclaimed (its webhook was at its limit, or the claim at
+    /// its own), and when the next pending delivery falls due after <paramref name="now"/> (null when none is scheduled).
+    /// </summary>
+    public async Task<(bool UnclaimedDue, long? NextDue)> LookAheadAsync(long now, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
-        return await connection.ExecuteScalarAsync<bool>(
+        var (unclaimed, nextDue) = await connection.QuerySingleAsync<(long, long?)>(
             """
-            SELECT EXISTS (SELECT 1 FROM deliveries
-                           WHERE status = 'pending' AND next_attempt_at <= @now AND (lease_until IS NULL OR lease_until < @now))
+            SELECT CAST(CASE WHEN EXISTS (
+                       SELECT 1 FROM deliveries
+                       WHERE status = 'pending' AND next_attempt_at <= @now AND (lease_until IS NULL OR lease_until < @now))
+                   THEN 1 ELSE 0 END AS BIGINT),
+                   (SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending' AND next_attempt_at > @now)
             """,
             new { now });
-    }
-
-    /// <summary>When the next pending delivery falls due after <paramref name="now"/>; null when none is scheduled.</summary>
-    public async Task<long?> NextDueAsync(long now, CancellationToken ct)
-    {
-        await using var connection = await database.OpenAsync(ct);
-        return await connection.ExecuteScalarAsync<long?>(
-            "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending' AND next_attempt_at > @now", new { now });
+        return (unclaimed != 0, nextDue);
     }
 
     /// <summary>Writes a batch of finished attempts in one transaction: each attempt row and the delivery's new state.</summary>
@@ -188,8 +187,8 @@ public sealed class DeliveryQueue(Database database)
         }
 
         await using var connection = await database.OpenAsync(ct);
-        using var turn = await database.WriteTurnAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var write = await database.BeginWriteAsync(connection, ct);
+        var transaction = write.Transaction;
         await CompleteAsync(connection, transaction, completions);
         await transaction.CommitAsync(ct);
     }
@@ -238,9 +237,10 @@ public sealed class DeliveryQueue(Database database)
     public async Task ReleaseAsync(string owner, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
-        using var turn = await database.WriteTurnAsync(ct);
+        await using var write = await database.BeginWriteAsync(connection, ct);
         await connection.ExecuteAsync(
-            "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = @owner AND status = 'pending'", new { owner });
+            "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = @owner AND status = 'pending'", new { owner }, write.Transaction);
+        await write.CommitAsync(ct);
     }
 
     /// <summary>Gives back these claimed deliveries, if <paramref name="owner"/> still holds them, so they can be claimed again.</summary>
@@ -253,10 +253,12 @@ public sealed class DeliveryQueue(Database database)
         }
 
         await using var connection = await database.OpenAsync(ct);
-        using var turn = await database.WriteTurnAsync(ct);
+        await using var write = await database.BeginWriteAsync(connection, ct);
         await connection.ExecuteAsync(
             $"UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE {database.Sql("id IN @ids", "id = ANY(@ids)")} AND lease_owner = @owner AND status = 'pending'",
-            new { ids = ids.ToArray(), owner });
+            new { ids = ids.ToArray(), owner },
+            write.Transaction);
+        await write.CommitAsync(ct);
     }
 
     /// <summary>
@@ -266,8 +268,10 @@ public sealed class DeliveryQueue(Database database)
     public async Task ReleaseAllAsync(CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
-        using var turn = await database.WriteTurnAsync(ct);
-        await connection.ExecuteAsync("UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL AND status = 'pending'");
+        await using var write = await database.BeginWriteAsync(connection, ct);
+        await connection.ExecuteAsync(
+            "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL AND status = 'pending'", transaction: write.Transaction);
+        await write.CommitAsync(ct);
     }
 
     /// <summary>Pending deliveries and when the oldest of them fell due (for metrics).</summary>

@@ -82,9 +82,9 @@ public sealed partial class Dispatcher(
                     room = MaxHeld - held.Count;
                 }
 
+                var now = time.GetUtcNow();
                 if (room > 0)
                 {
-                    var now = time.GetUtcNow();
                     var claimed = await queue.ClaimAsync(owner, now.ToUnixTimeMilliseconds(), (now + settings.LeaseDuration).ToUnixTimeMilliseconds(),
                         room, perWebhook, stoppingToken);
                     Take(claimed);
@@ -93,15 +93,13 @@ public sealed partial class Dispatcher(
                         unclaimedDue = true;
                         continue; // every place taken: more may be due as soon as one frees
                     }
-
-                    // Only a claim limited by busy webhooks needs another as their attempts are recorded. Without this,
-                    // every written batch would start a claim that finds nothing, at a cost of the API's latency.
-                    unclaimedDue = await queue.AnyUnclaimedDueAsync(now.ToUnixTimeMilliseconds(), stoppingToken);
                 }
 
-                // Everything claimable is claimed. Sleep until the next retry falls due (at most the poll interval);
-                // new events and written completions (which free webhooks' places) wake us sooner.
-                var nextDue = await queue.NextDueAsync(time.GetUtcNow().ToUnixTimeMilliseconds(), stoppingToken);
+                // Everything claimable is claimed. Only a claim limited by busy webhooks needs another once their attempts
+                // are recorded (without this, every written batch would start a claim that finds nothing, at a cost of the
+                // API's latency). Sleep until the next retry falls due (at most the poll interval); new events and written
+                // completions (which free webhooks' places) wake us sooner.
+                (unclaimedDue, var nextDue) = await queue.LookAheadAsync(now.ToUnixTimeMilliseconds(), stoppingToken);
                 var wait = nextDue is { } due
                     ? TimeSpan.FromMilliseconds(Math.Clamp(due - time.GetUtcNow().ToUnixTimeMilliseconds(), 1, PollInterval.TotalMilliseconds))
                     : PollInterval;
@@ -216,7 +214,9 @@ public sealed partial class Dispatcher(
 
     private async Task SendAsync(DeliveryWork work)
     {
-        await Task.Yield(); // the caller goes on starting others while this one connects
+        // The caller goes on starting others while this one connects; and an attempt that ends at once (a blocked
+        // destination, a deployment webhook) does not start the next one from inside this call, recursively.
+        await Task.Yield();
         try
         {
             var result = await sender.SendAsync(work, abortSends.Token);

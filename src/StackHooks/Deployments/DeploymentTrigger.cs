@@ -35,8 +35,8 @@ public sealed class DeploymentTrigger(Database database, EventRecorder recorder,
         }
 
         await using var connection = await database.OpenAsync(ct);
-        using var turn = await database.WriteTurnAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var write = await database.BeginWriteAsync(connection, ct);
+        var transaction = write.Transaction;
         var earlier = await connection.QuerySingleOrDefaultAsync<Deployment>(
             $"SELECT {Deployment.Columns} FROM deployments WHERE trigger_delivery_id = @Id", work, transaction);
         if (earlier is not null)

@@ -74,8 +74,8 @@ public static class DeploymentsApi
         }
 
         await using var connection = await database.OpenAsync(ct);
-        using var turn = await database.WriteTurnAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var write = await database.BeginWriteAsync(connection, ct);
+        var transaction = write.Transaction;
         var deployment = await connection.QuerySingleOrDefaultAsync<Deployment>(
             $"SELECT {Deployment.Columns} FROM deployments WHERE id = @id AND org_name = @org AND project_name = @project AND stack_name = @stack",
             new { id, org, project, stack }, transaction);

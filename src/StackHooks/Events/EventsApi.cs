@@ -72,8 +72,8 @@ public static class EventsApi
         }
 
         var caller = Caller.From(principal);
-        using var turn = await database.WriteTurnAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var write = await database.BeginWriteAsync(connection, ct);
+        var transaction = write.Transaction;
         var recorded = await recorder.RecordAsync(connection, transaction, filter,
             new EventSubject(scope.Org, scope.Kind, scope.Project, scope.Target), new PayloadUser(caller.Name, caller.Login, ""), fields, idempotencyKey);
         await transaction.CommitAsync(ct);

@@ -55,8 +55,8 @@ public static class EnvironmentsApi
         }
 
         await using var connection = await database.OpenAsync(ct);
-        using var turn = await database.WriteTurnAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var write = await database.BeginWriteAsync(connection, ct);
+        var transaction = write.Transaction;
         await database.SerializeAsync(connection, transaction, $"environment:{org}/{project}/{name}");
         if (await connection.ExecuteScalarAsync<long>(
                 "SELECT COUNT(*) FROM environments WHERE org_name = @org AND project_name = @project AND env_name = @name", new { org, project, name }, transaction) > 0)
@@ -87,8 +87,8 @@ public static class EnvironmentsApi
         string org, string project, string env, ClaimsPrincipal principal, Database database, EventRecorder recorder, DeliverySignal signal, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
-        using var turn = await database.WriteTurnAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var write = await database.BeginWriteAsync(connection, ct);
+        var transaction = write.Transaction;
         var deleted = await connection.ExecuteAsync(
             "DELETE FROM environments WHERE org_name = @org AND project_name = @project AND env_name = @env", new { org, project, env }, transaction);
         if (deleted == 0)

@@ -47,8 +47,8 @@ public static class StacksApi
         }
 
         await using var connection = await database.OpenAsync(ct);
-        using var turn = await database.WriteTurnAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var write = await database.BeginWriteAsync(connection, ct);
+        var transaction = write.Transaction;
         await database.SerializeAsync(connection, transaction, $"stack:{org}/{project}/{stack}");
         var key = new { org, project, stack };
         if (await connection.ExecuteScalarAsync<long>(
@@ -81,8 +81,8 @@ public static class StacksApi
         string org, string project, string stack, ClaimsPrincipal principal, Database database, EventRecorder recorder, DeliverySignal signal, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
-        using var turn = await database.WriteTurnAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var write = await database.BeginWriteAsync(connection, ct);
+        var transaction = write.Transaction;
         var deleted = await connection.ExecuteAsync(
             "DELETE FROM stacks WHERE org_name = @org AND project_name = @project AND stack_name = @stack", new { org, project, stack }, transaction);
         if (deleted == 0)

@@ -29,8 +29,7 @@ public sealed class Database : IAsyncDisposable
     private readonly string connectionString;
     private readonly NpgsqlDataSource? postgres;
     private readonly SemaphoreSlim writeTurn = new(1, 1);
-    private volatile bool checkpointInBackground;
-    private readonly ConditionalWeakTable<SQLitePCL.sqlite3, Configured> configured = new();
+    private readonly ConditionalWeakTable<SQLitePCL.sqlite3, object> configured = new();
 
     public Database(IOptions<StorageOptions> storage, IOptions<StackHooksOptions> options)
     {
@@ -62,9 +61,6 @@ public sealed class Database : IAsyncDisposable
     /// <summary>The SQLite database file; null on PostgreSQL.</summary>
     public string? FilePath { get; }
 
-    /// <summary>Set by <see cref="WalCheckpointer"/> once it runs: connections opened from then on leave checkpoints to it.</summary>
-    public void CheckpointInBackground() => checkpointInBackground = true;
-
     /// <summary>The statement for this engine, where the two dialects differ.</summary>
     public string Sql(string sqlite, string postgresql) => Engine == StorageEngine.Sqlite ? sqlite : postgresql;
 
@@ -77,9 +73,8 @@ public sealed class Database : IAsyncDisposable
 
         var connection = new SqliteConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
-        // Settings last as long as the pooled native connection: apply them once per connection (and again when they change).
-        var background = checkpointInBackground;
-        if (configured.TryGetValue(connection.Handle!, out var setting) && setting.Background == background)
+        // Settings last as long as the pooled native connection: apply them once per connection.
+        if (configured.TryGetValue(connection.Handle!, out _))
         {
             return connection;
         }
@@ -88,12 +83,10 @@ public sealed class Database : IAsyncDisposable
         // WAL survives a process crash with synchronous=NORMAL: committed transactions are never lost to a kill.
         // busy_timeout lets SQLite itself wait for the write lock in small steps; otherwise the driver's own retry
         // sleeps 150 ms at a time, which showed up as 150 ms pauses between deliveries. No automatic checkpoints: they
-        // would run inside a commit; WalCheckpointer does them in the background (the service) or on close (other users).
-        pragma.CommandText = checkpointInBackground
-            ? "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000; PRAGMA wal_autocheckpoint=0;"
-            : "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000; PRAGMA wal_autocheckpoint=1000;";
+        // would run inside a commit; WalCheckpointer (registered with the Database) does them in the background.
+        pragma.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000; PRAGMA wal_autocheckpoint=0;";
         await pragma.ExecuteNonQueryAsync(cancellationToken);
-        configured.AddOrUpdate(connection.Handle!, new Configured(background));
+        configured.AddOrUpdate(connection.Handle!, connection.Handle!);
         return connection;
     }
 
@@ -108,28 +101,30 @@ public sealed class Database : IAsyncDisposable
             : connection.ExecuteAsync("SELECT pg_advisory_xact_lock(hashtextextended(@key, 0))", new { key }, transaction);
 
     /// <summary>
-    /// SQLite has one writer at a time. Writers of this process that wait for each other here are handed the lock the moment
-    /// it is free; waiting in SQLite's busy handler instead sleeps 1, 2, 5 … 100 ms between tries, which showed up as delivery
-    /// latency spikes. Taken around the frequent write transactions (the queue's, events'); rarer writers rely on
-    /// busy_timeout. A no-op on PostgreSQL, whose row locks let writers proceed together. Never nest two turns.
+    /// Begins a write transaction. SQLite has one writer at a time: on SQLite this first takes the process's write turn, so
+    /// writers waiting for each other are handed the lock the moment it is free; waiting in SQLite's busy handler instead
+    /// sleeps 1, 2, 5 … 100 ms between tries, which showed up as delivery latency spikes. PostgreSQL's row locks let writers
+    /// proceed together, so there it is a plain transaction. Writes outside a transaction rely on busy_timeout.
+    /// Never begin a second one while holding one (on SQLite that waits forever).
     /// </summary>
-    public async ValueTask<WriteTurn> WriteTurnAsync(CancellationToken cancellationToken = default)
+    public async Task<WriteTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken = default)
     {
-        if (Engine != StorageEngine.Sqlite)
+        ArgumentNullException.ThrowIfNull(connection);
+        var turn = Engine == StorageEngine.Sqlite ? writeTurn : null;
+        if (turn is not null)
         {
-            return default;
+            await turn.WaitAsync(cancellationToken);
         }
 
-        await writeTurn.WaitAsync(cancellationToken);
-        return new WriteTurn(writeTurn);
-    }
-
-    private sealed record Configured(bool Background);
-
-    /// <summary>Held while writing; disposing it lets the next writer in.</summary>
-    public readonly struct WriteTurn(SemaphoreSlim? gate) : IDisposable
-    {
-        public void Dispose() => gate?.Release();
+        try
+        {
+            return new WriteTransaction(await connection.BeginTransactionAsync(cancellationToken), turn);
+        }
+        catch
+        {
+            turn?.Release();
+            throw;
+        }
     }
 
     /// <summary>A dedicated PostgreSQL connection outside the pool's normal use (LISTEN needs one that stays open).</summary>

@@ -19,7 +19,6 @@ public sealed partial class WalCheckpointer(Database database, ILogger<WalCheckp
             return;
         }
 
-        database.CheckpointInBackground();
         using var timer = new PeriodicTimer(Interval); // wall-clock I/O upkeep, not domain time: tests' fake clocks do not drive it
         try
         {

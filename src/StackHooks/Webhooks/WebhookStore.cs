@@ -71,10 +71,11 @@ internal static class WebhookStore
             webhook,
             transaction);
 
-    public static async Task<bool> DeleteAsync(DbConnection connection, WebhookScope scope, string name) =>
+    public static async Task<bool> DeleteAsync(DbConnection connection, DbTransaction transaction, WebhookScope scope, string name) =>
         await connection.ExecuteAsync(
             $"DELETE FROM webhooks WHERE {InScope} AND name = @name",
-            new { scope.Org, Scope = scope.StorageName, scope.Project, scope.Target, name }) > 0;
+            new { scope.Org, Scope = scope.StorageName, scope.Project, scope.Target, name },
+            transaction) > 0;
 
     /// <summary>Removes every webhook of a stack or environment that is being deleted.</summary>
     public static Task DeleteAllInScopeAsync(DbConnection connection, DbTransaction transaction, WebhookScope scope) =>

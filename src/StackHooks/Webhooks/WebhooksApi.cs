@@ -139,9 +139,9 @@ public static class WebhooksApi
         };
         SetSecret(webhook, body.Secret, secrets);
 
-        using var turn = await database.WriteTurnAsync(ct);
+        await using var write = await database.BeginWriteAsync(connection, ct);
 
-        await using var transaction = await connection.BeginTransactionAsync(ct);
+        var transaction = write.Transaction;
         await database.SerializeAsync(connection, transaction, $"webhook:{scope.Org}/{scope.StorageName}/{scope.Project}/{scope.Target}");
         if (string.IsNullOrEmpty(body.Name))
         {
@@ -219,8 +219,8 @@ public static class WebhooksApi
         }
 
         webhook.UpdatedAt = time.GetUtcNow().ToUnixTimeMilliseconds();
-        using var turn = await database.WriteTurnAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var write = await database.BeginWriteAsync(connection, ct);
+        var transaction = write.Transaction;
         await WebhookStore.UpdateAsync(connection, transaction, webhook);
         await transaction.CommitAsync(ct);
         signal.WebhooksChanged();
@@ -231,10 +231,14 @@ public static class WebhooksApi
         WebhookScope scope, string hook, Database database, DeliverySignal signal, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
-        using var turn = await database.WriteTurnAsync(ct);
-        if (!await WebhookStore.DeleteAsync(connection, scope, hook))
+        await using (var write = await database.BeginWriteAsync(connection, ct))
         {
-            return WebhookNotFound(scope, hook);
+            if (!await WebhookStore.DeleteAsync(connection, write.Transaction, scope, hook))
+            {
+                return WebhookNotFound(scope, hook);
+            }
+
+            await write.CommitAsync(ct);
         }
 
         signal.WebhooksChanged();

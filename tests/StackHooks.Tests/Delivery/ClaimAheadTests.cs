@@ -33,9 +33,7 @@ public sealed class ClaimAheadTests : IAsyncLifetime
     [Fact]
     public async Task AChangedPayloadUrlGetsEveryDeliveryNotYetSent()
     {
-        receiver.Respond("/old", (_, _) => new ReceiverResponse(Delay: TimeSpan.FromMilliseconds(500)));
-        var (client, hook, events) = await SetUpAsync("/old");
-        await PostEventsAsync(client, events);
+        var (client, hook) = await QueueBehindASlowReceiverAsync("/old", TimeSpan.FromMilliseconds(500));
         await receiver.WaitForCountAsync(1, Patience, r => r.Path == "/old");
 
         var patched = await client.PatchAsync(hook, Json(new JsonObject { ["payloadUrl"] = receiver.Url("/new") }));
@@ -52,9 +50,7 @@ public sealed class ClaimAheadTests : IAsyncLifetime
     [Fact]
     public async Task ADeletedWebhookGetsNothingMoreThanWhatWasInFlight()
     {
-        receiver.Respond("/gone", (_, _) => new ReceiverResponse(Delay: TimeSpan.FromMilliseconds(500)));
-        var (client, hook, events) = await SetUpAsync("/gone");
-        await PostEventsAsync(client, events);
+        var (client, hook) = await QueueBehindASlowReceiverAsync("/gone", TimeSpan.FromMilliseconds(500));
         await receiver.WaitForCountAsync(1, Patience, r => r.Path == "/gone");
 
         Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync(hook)).StatusCode);
@@ -69,9 +65,7 @@ public sealed class ClaimAheadTests : IAsyncLifetime
     public async Task DeliveriesThatWaitLongerThanTheirLeaseAllowsAreGivenBackAndStillSentExactlyOnce()
     {
         // 0.9 s per attempt, one at a time: the later ones wait several seconds, longer than a 4 s lease leaves for starting.
-        receiver.Respond("/slow", (_, _) => new ReceiverResponse(Delay: TimeSpan.FromMilliseconds(900)));
-        var (client, hook, events) = await SetUpAsync("/slow");
-        await PostEventsAsync(client, events);
+        var (client, hook) = await QueueBehindASlowReceiverAsync("/slow", TimeSpan.FromMilliseconds(900));
 
         var requests = await receiver.WaitForCountAsync(Events, TimeSpan.FromSeconds(40), r => r.Path == "/slow");
         AssertEachSentOnce(requests);
@@ -86,21 +80,20 @@ public sealed class ClaimAheadTests : IAsyncLifetime
         });
     }
 
-    private async Task<(HttpClient Client, string Hook, string Events)> SetUpAsync(string path)
+    /// <summary>A stack hook whose receiver answers each request after <paramref name="delay"/>, and <see cref="Events"/> events for it.</summary>
+    private async Task<(HttpClient Client, string Hook)> QueueBehindASlowReceiverAsync(string path, TimeSpan delay)
     {
+        receiver.Respond(path, (_, _) => new ReceiverResponse(Delay: delay));
         var client = app.Admin();
         var org = await app.CreateOrganizationAsync();
         await app.CreateStackAsync(org, "proj", "dev");
         var hook = await client.CreateHookAsync(HookPlace.OfStack(org, "proj", "dev"), receiver.Url(path), filters: ["update_succeeded"]);
-        return (client, hook, StackEvents(org, "proj", "dev"));
-    }
-
-    private static async Task PostEventsAsync(HttpClient client, string events)
-    {
         for (var i = 0; i < Events; i++)
         {
-            await client.PostEventAsync(events, Event("update_succeeded", new { version = i + 1 }));
+            await client.PostEventAsync(StackEvents(org, "proj", "dev"), Event("update_succeeded", new { version = i + 1 }));
         }
+
+        return (client, hook);
     }
 
     private static async Task<JsonArray> WaitForDeliveriesAsync(HttpClient client, string hook, int count)
