@@ -32,7 +32,7 @@ public sealed class DeliveryOptions
 
     /// <summary>
     /// Deliveries per webhook a node may claim beyond those it is sending, to send next without a database round trip
-    /// between them. Null means the engine's default: 64 on SQLite (one process: nothing else could send them), 0 on
+    /// between them. Null means the engine's default: 256 on SQLite (one process: nothing else could send them), 0 on
     /// PostgreSQL (every claimed delivery is one in flight, so <see cref="MaxConcurrencyPerWebhook"/> holds exactly across
     /// the cluster). A claimed delivery not yet started when its lease is within <see cref="Timeout"/> + 5 s of running out
     /// (less for leases under Timeout + 10 s) is given back, never sent late; one whose webhook is changed or deleted is given
