@@ -228,9 +228,9 @@ public sealed class Bench(
                 var usage = Usage(server, sampler, cpu);
                 var phase = new DrainPhase(hooks, fill, fillUsage, expected, complete ? expected : received, receiver.Duplicates, complete,
                     drainSeconds, Measure.Seconds(server.LaunchedAt, end), Measure.Seconds(server.LaunchedAt, server.ReadyAt), usage,
-                    receiver.FindStalls(expected, StallThresholdMs), sizes.DrainWindow.TotalSeconds);
+                    receiver.FindStalls(expected, StallThresholdMs), sizes.DrainWindow.TotalSeconds, receiver.SecondHalfRate(received));
                 Say($"drain {hooks} hook(s): {phase.Received:N0}/{expected:N0} deliveries {(complete ? "(all)" : "(window over, queue not empty)")} in " +
-                    $"{drainSeconds:0.00} s = {phase.PerSecond:0} deliveries/s (from process launch {phase.FromLaunchSeconds:0.00} s); {Describe(usage)}; " +
+                    $"{drainSeconds:0.00} s = {phase.PerSecond:0} deliveries/s, second half {phase.SecondHalfPerSecond:0}/s (from process launch {phase.FromLaunchSeconds:0.00} s); {Describe(usage)}; " +
                     $"{Describe(phase.Stalls)}");
                 if (server.HasExited)
                 {

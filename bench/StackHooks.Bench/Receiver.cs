@@ -141,6 +141,24 @@ public sealed class Receiver : IAsyncDisposable
         return new Stalls(gaps.Count, gaps.Sum() / 1000, Measure.Percentile(gaps, 50), gaps.Count > 0 ? gaps[^1] : 0);
     }
 
+    /// <summary>
+    /// Requests per second over the second half of the first <paramref name="count"/> requests since <see cref="Reset"/>:
+    /// the rate of a server whose code the JIT has tiered up (a freshly started server spends its first seconds compiling).
+    /// </summary>
+    public double SecondHalfRate(long count)
+    {
+        var n = (int)Math.Min(Math.Min(count, Requests), requestTimes.Length - 1);
+        if (n < 4)
+        {
+            return 0;
+        }
+
+        var times = requestTimes.AsSpan(1, n).ToArray();
+        Array.Sort(times);
+        var seconds = Measure.Seconds(times[(n / 2) - 1], times[^1]);
+        return seconds > 0 ? (n - (n / 2)) / seconds : 0;
+    }
+
     /// <summary>Arrival timestamp of the event with this version, 0 when it has not arrived.</summary>
     public long ArrivalOf(long version) => version > 0 && version < arrivals.Length ? Volatile.Read(ref arrivals[version]) : 0;
 

@@ -131,6 +131,7 @@ public static class Report
         {
             var p = Inv($"2. Deliveries to {(d.Hooks == 1 ? "one webhook" : $"{d.Hooks} webhooks")} ({d.Fill.Accepted:N0} events × {d.Hooks} queued, then drained)");
             md.AppendLine(Inv($"| {p} | **deliveries/s** (first → last arrival) | **{d.PerSecond:0}**{(d.Complete ? "" : Inv($" (over a {d.WindowSeconds:0} s window; the queue was not empty)"))} |"));
+            md.AppendLine(Inv($"| | deliveries/s over the second half of the arrivals (the server's JIT warmed up) | {d.SecondHalfPerSecond:0} |"));
             md.AppendLine(Inv($"| | deliveries received / expected | {d.Received:N0} / {d.Expected:N0}{(d.Hooks == 1 ? Inv($", duplicates {d.Duplicates}") : "")} |"));
             md.AppendLine(Inv($"| | drain time; from process launch (start-up {d.StartupSeconds:0.0} s included) | {d.DrainSeconds:0.00} s; {d.FromLaunchSeconds:0.00} s |"));
             md.AppendLine($"| | CPU server / harness / other processes, draining | {Cpu(d.Server.Cpu)} |");

@@ -28,7 +28,8 @@ public sealed record DrainPhase(
     double StartupSeconds,
     ServerUsage Server,
     Stalls Stalls,
-    double WindowSeconds)
+    double WindowSeconds,
+    double SecondHalfPerSecond)
 {
     /// <summary>Deliveries received per second, from the first arrival to the arrival that completed the count (or the window's end).</summary>
     public double PerSecond => DrainSeconds > 0 ? Received / DrainSeconds : 0;
