@@ -34,6 +34,10 @@ public sealed partial class Dispatcher(
     /// <summary>A claimed delivery starts only with this much of its lease left beyond the attempt timeout (less for short leases).</summary>
     private static readonly TimeSpan LeaseMargin = TimeSpan.FromSeconds(5);
 
+    /// <summary>Whether this thread is inside <see cref="Start"/> already (see there).</summary>
+    [ThreadStatic]
+    private static bool startingInline;
+
     private readonly string owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
     private readonly ConcurrentDictionary<Task, bool> inFlight = new();
     private readonly Channel<Completion> completions = Channel.CreateUnbounded<Completion>(new UnboundedChannelOptions { SingleReader = true });
@@ -228,17 +232,39 @@ public sealed partial class Dispatcher(
     {
         foreach (var work in start)
         {
-            var task = SendAsync(work);
+            // Begun on this thread up to its first wait (the request written to the socket): a thread-pool hop per
+            // delivery cost ~10 % of the dispatcher's CPU. Only one level deep: an attempt that ends at once (a blocked
+            // destination, a deployment webhook) finishes inside this call, and the sends it starts must not nest further.
+            Task task;
+            if (startingInline)
+            {
+                task = SendAsync(work, yieldFirst: true);
+            }
+            else
+            {
+                startingInline = true;
+                try
+                {
+                    task = SendAsync(work, yieldFirst: false);
+                }
+                finally
+                {
+                    startingInline = false;
+                }
+            }
+
             inFlight[task] = true;
             _ = task.ContinueWith(t => inFlight.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
 
-    private async Task SendAsync(DeliveryWork work)
+    private async Task SendAsync(DeliveryWork work, bool yieldFirst)
     {
-        // The caller goes on starting others while this one connects; and an attempt that ends at once (a blocked
-        // destination, a deployment webhook) does not start the next one from inside this call, recursively.
-        await Task.Yield();
+        if (yieldFirst)
+        {
+            await Task.Yield();
+        }
+
         var finished = false;
         try
         {
