@@ -248,7 +248,7 @@ public sealed class DeliveryQueue(Database database)
     private static DbParameter Add(DbCommand command, string name, DbType type)
     {
         var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
+        parameter.ParameterName = "@" + name; // prefixed as written: unprefixed, Microsoft.Data.Sqlite tries @, $ and : on every execution
         parameter.DbType = type;
         command.Parameters.Add(parameter);
         return parameter;
