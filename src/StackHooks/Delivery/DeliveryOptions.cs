@@ -31,8 +31,9 @@ public sealed class DeliveryOptions
     public int MaxConcurrencyPerWebhook { get; set; } = 4;
 
     /// <summary>
-    /// Deliveries per webhook a node may claim beyond those it is sending, to send next without a database round trip
-    /// between them. Null means the engine's default: 256 on SQLite (one process: nothing else could send them), 0 on
+    /// Deliveries a node may claim beyond those it is sending, to send next without a database round trip between them:
+    /// all of them for one busy webhook, shared equally when several webhooks have due work (so a few hanging receivers
+    /// cannot take the places of a fast one). Null means the engine's default: 256 on SQLite (one process: nothing else could send them), 0 on
     /// PostgreSQL (every claimed delivery is one in flight, so <see cref="MaxConcurrencyPerWebhook"/> holds exactly across
     /// the cluster). A claimed delivery not yet started when its lease is within <see cref="Timeout"/> + 5 s of running out
     /// (less for leases under Timeout + 10 s) is given back, never sent late; one whose webhook is changed or deleted is given

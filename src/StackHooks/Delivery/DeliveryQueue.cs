@@ -92,14 +92,16 @@ public sealed class DeliveryQueue(Database database)
         """;
 
     /// <summary>
-    /// Leases up to <paramref name="limit"/> due deliveries: from every webhook that has room under
-    /// <paramref name="perWebhook"/> in flight (counting every node's leases), its oldest due ones. Working webhook by
+    /// Leases up to <paramref name="limit"/> due deliveries: from every webhook that has room under its limit in flight
+    /// (counting every node's leases), its oldest due ones, taken in turns (every webhook's first, then every webhook's
+    /// second, …). A webhook's limit is <paramref name="perWebhook"/> plus its part of <paramref name="claimAhead"/>, shared
+    /// by the webhooks with due work, so a few hanging receivers cannot take the places a fast one needs. Working webhook by
     /// webhook through the (webhook, due time) index keeps a claim cheap with a million rows queued and fair: one
     /// webhook's backlog, or a hanging receiver, never hides another webhook's work. PostgreSQL: claims are serialized by
     /// a transaction-scoped advisory lock (two nodes cannot both fill a webhook's last slot) and rows are taken
     /// FOR UPDATE SKIP LOCKED.
     /// </summary>
-    public async Task<List<DeliveryWork>> ClaimAsync(string owner, long now, long leaseUntil, int limit, int perWebhook, CancellationToken ct)
+    public async Task<List<DeliveryWork>> ClaimAsync(string owner, long now, long leaseUntil, int limit, int perWebhook, int claimAhead, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
         await using var write = await database.BeginWriteAsync(connection, ct);
@@ -113,33 +115,38 @@ public sealed class DeliveryQueue(Database database)
         var ids = (await connection.QueryAsync<string>(
             $"""
             WITH {InFlight},
-            room AS (
-                SELECT w.id AS webhook_id, @perWebhook - COALESCE(busy.n, 0) AS free
+            waiting AS (
+                SELECT w.id AS webhook_id, COALESCE(busy.n, 0) AS n
                 FROM webhooks w LEFT JOIN busy ON busy.webhook_id = w.id
-                WHERE COALESCE(busy.n, 0) < @perWebhook
-                  AND EXISTS (SELECT 1 FROM deliveries x WHERE x.webhook_id = w.id AND {Due})),
+                WHERE EXISTS (SELECT 1 FROM deliveries x WHERE x.webhook_id = w.id AND {Due})),
+            room AS (
+                SELECT webhook_id, free FROM (
+                    SELECT webhook_id, @perWebhook + (@claimAhead / (SELECT COUNT(*) FROM waiting)) - n AS free FROM waiting) AS shares
+                WHERE free > 0),
             picked AS (
                 {database.Sql(
                     $"""
-                    SELECT id, next_attempt_at FROM (
+                    SELECT id, next_attempt_at, position FROM (
                         SELECT d.id, d.next_attempt_at, room.free,
                                ROW_NUMBER() OVER (PARTITION BY d.webhook_id ORDER BY d.next_attempt_at) AS position
                         FROM room JOIN deliveries d ON d.id IN (
                             SELECT x.id FROM deliveries x WHERE x.webhook_id = room.webhook_id AND {Due}
-                            ORDER BY x.next_attempt_at LIMIT @perWebhook)) AS candidates
+                            ORDER BY x.next_attempt_at LIMIT @scan)) AS candidates
                     WHERE position <= free
                     """,
                     $"""
-                    SELECT d.id, d.next_attempt_at FROM room CROSS JOIN LATERAL (
+                    SELECT d.id, d.next_attempt_at, ROW_NUMBER() OVER (PARTITION BY room.webhook_id ORDER BY d.next_attempt_at) AS position
+                    FROM room CROSS JOIN LATERAL (
                         SELECT x.id, x.next_attempt_at FROM deliveries x WHERE x.webhook_id = room.webhook_id AND {Due}
-                        ORDER BY x.next_attempt_at LIMIT room.free
+                        ORDER BY x.next_attempt_at LIMIT LEAST(room.free, @limit)
                         FOR UPDATE SKIP LOCKED) AS d
                     """)})
             UPDATE deliveries SET lease_owner = @owner, lease_until = @leaseUntil
-            WHERE id IN (SELECT id FROM picked ORDER BY next_attempt_at LIMIT @limit)
+            WHERE id IN (SELECT id FROM picked ORDER BY position, next_attempt_at LIMIT @limit)
             RETURNING id
             """,
-            new { owner, leaseUntil, now, perWebhook, limit },
+            // No webhook gives more than the claim takes, or than the largest limit.
+            new { owner, leaseUntil, now, perWebhook, claimAhead, limit, scan = Math.Min(perWebhook + claimAhead, limit) },
             transaction)).AsList();
         if (ids.Count == 0)
         {

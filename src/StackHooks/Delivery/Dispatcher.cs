@@ -67,8 +67,18 @@ public sealed partial class Dispatcher(
 
     private int ClaimAhead => options.Value.ClaimAheadPerWebhook ?? (database.Engine == StorageEngine.Sqlite ? 256 : 0);
 
-    /// <summary>Claimed deliveries held at once: every send slot, plus claimed-ahead ones for a few busy webhooks.</summary>
-    private int MaxHeld => options.Value.MaxConcurrency + (4 * ClaimAhead);
+    /// <summary>
+    /// Claimed deliveries held at once: every send slot, plus the claim-ahead, which the busy webhooks share (a claim gives
+    /// each its part). Four times the claim-ahead held for ten webhooks made every claim walk ~1,000 leased rows, and the
+    /// drain to ten webhooks ran at 5,000/s instead of 7,500–8,200/s.
+    /// </summary>
+    private int MaxHeld => options.Value.MaxConcurrency + ClaimAhead;
+
+    /// <summary>
+    /// Under the gate: the claimed-ahead deliveries a lane can expect, its part of the claim-ahead. Measured against the
+    /// whole claim-ahead instead, every lane of ten busy webhooks looked short at once, and a claim followed every batch.
+    /// </summary>
+    private int LaneShare => ClaimAhead / Math.Max(1, lanes.Count);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -86,7 +96,6 @@ public sealed partial class Dispatcher(
         signal.HeldWorkStale += GiveBackWaiting;
         var writer = Task.Run(WriteCompletionsAsync, CancellationToken.None);
         var settings = options.Value;
-        var perWebhook = settings.MaxConcurrencyPerWebhook + ClaimAhead;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -107,7 +116,7 @@ public sealed partial class Dispatcher(
                 if (room > 0)
                 {
                     var claimed = await queue.ClaimAsync(owner, now.ToUnixTimeMilliseconds(), (now + settings.LeaseDuration).ToUnixTimeMilliseconds(),
-                        room, perWebhook, stoppingToken);
+                        room, settings.MaxConcurrencyPerWebhook, ClaimAhead, stoppingToken);
                     Take(claimed);
                     lock (gate)
                     {
@@ -302,7 +311,7 @@ public sealed partial class Dispatcher(
             sending--;
             var lane = lanes[work.WebhookId];
             lane.Sending--;
-            if (lane.Waiting.Count <= ClaimAhead / 2 || (roomLimited && held.Count <= MaxHeld / 2))
+            if (lane.Waiting.Count <= LaneShare / 2 || (roomLimited && held.Count <= MaxHeld / 2))
             {
                 claimWanted = true;
             }

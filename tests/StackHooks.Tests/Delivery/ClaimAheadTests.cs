@@ -6,7 +6,7 @@ using static StackHooks.Tests.Delivery.DeliveryTestKit;
 namespace StackHooks.Tests.Delivery;
 
 /// <summary>
-/// On SQLite the dispatcher claims up to 256 deliveries per webhook ahead of sending them (StackHooks:Delivery:ClaimAheadPerWebhook).
+/// On SQLite the dispatcher claims up to 256 deliveries ahead of sending them, shared by the webhooks with due work (StackHooks:Delivery:ClaimAheadPerWebhook).
 /// What it holds unsent must follow the webhook: a changed URL gets the rest, a deleted webhook gets nothing more, and a delivery
 /// that waited behind a slow receiver longer than its lease allows is given back and still sent exactly once.
 /// One send at a time per webhook, each answered after a pause, keeps most of the backlog held and unsent while the test acts.

@@ -695,7 +695,7 @@ public abstract class StorageSuite<TApp>(TApp app) : IClassFixture<TApp>
         await client.PostEventAsync(events, Event("update_failed"));
         var now = DateTimeOffset.UtcNow;
         var leaseUntil = now + TimeSpan.FromSeconds(5);
-        var live = (await queue.ClaimAsync("dead-node-1", now.ToUnixTimeMilliseconds(), leaseUntil.ToUnixTimeMilliseconds(), 1000, 1000, CancellationToken.None))
+        var live = (await queue.ClaimAsync("dead-node-1", now.ToUnixTimeMilliseconds(), leaseUntil.ToUnixTimeMilliseconds(), 1000, 1000, 0, CancellationToken.None))
             .Where(w => w.PayloadUrl == url).ToList();
         Assert.Equal(2, live.Count);
         Assert.All(live, w =>
@@ -712,7 +712,7 @@ public abstract class StorageSuite<TApp>(TApp app) : IClassFixture<TApp>
         await client.PostEventAsync(events, Event("update_succeeded", new { version = 99 }));
         now = DateTimeOffset.UtcNow;
         var expired = Assert.Single(
-            await queue.ClaimAsync("dead-node-2", now.ToUnixTimeMilliseconds(), now.ToUnixTimeMilliseconds() - 1, 1000, 1000, CancellationToken.None),
+            await queue.ClaimAsync("dead-node-2", now.ToUnixTimeMilliseconds(), now.ToUnixTimeMilliseconds() - 1, 1000, 1000, 0, CancellationToken.None),
             w => w.PayloadUrl == url);
         Assert.Equal(99, JsonNode.Parse(expired.Payload)!.AsLong("version"));
 
