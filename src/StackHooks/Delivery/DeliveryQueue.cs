@@ -119,9 +119,10 @@ public sealed class DeliveryQueue(Database database)
                 SELECT w.id AS webhook_id, COALESCE(busy.n, 0) AS n
                 FROM webhooks w LEFT JOIN busy ON busy.webhook_id = w.id
                 WHERE EXISTS (SELECT 1 FROM deliveries x WHERE x.webhook_id = w.id AND {Due})),
+            share AS (SELECT @perWebhook + (@claimAhead / NULLIF(COUNT(*), 0)) AS most FROM waiting),
             room AS (
                 SELECT webhook_id, free FROM (
-                    SELECT webhook_id, @perWebhook + (@claimAhead / (SELECT COUNT(*) FROM waiting)) - n AS free FROM waiting) AS shares
+                    SELECT webhook_id, (SELECT most FROM share) - n AS free FROM waiting) AS shares
                 WHERE free > 0),
             picked AS (
                 {database.Sql(
@@ -131,7 +132,7 @@ public sealed class DeliveryQueue(Database database)
                                ROW_NUMBER() OVER (PARTITION BY d.webhook_id ORDER BY d.next_attempt_at) AS position
                         FROM room JOIN deliveries d ON d.id IN (
                             SELECT x.id FROM deliveries x WHERE x.webhook_id = room.webhook_id AND {Due}
-                            ORDER BY x.next_attempt_at LIMIT @scan)) AS candidates
+                            ORDER BY x.next_attempt_at LIMIT MIN(@limit, (SELECT most FROM share)))) AS candidates
                     WHERE position <= free
                     """,
                     $"""
@@ -145,8 +146,7 @@ public sealed class DeliveryQueue(Database database)
             WHERE id IN (SELECT id FROM picked ORDER BY position, next_attempt_at LIMIT @limit)
             RETURNING id
             """,
-            // No webhook gives more than the claim takes, or than the largest limit.
-            new { owner, leaseUntil, now, perWebhook, claimAhead, limit, scan = Math.Min(perWebhook + claimAhead, limit) },
+            new { owner, leaseUntil, now, perWebhook, claimAhead, limit },
             transaction)).AsList();
         if (ids.Count == 0)
         {
