@@ -21,6 +21,8 @@ public static partial class StackHooksCli
 
     public static string DllPath { get; } = Locate();
 
+    static StackHooksCli() => StopIgnoringInterrupts();
+
     public static async Task<CliResult> RunAsync(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         using var running = Start(workingDirectory, environment, arguments);
@@ -65,6 +67,30 @@ public static partial class StackHooksCli
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
+
+    [LibraryImport("libc", EntryPoint = "signal")]
+    private static partial nint SetSignalHandler(int signal, nint handler);
+
+    /// <summary>
+    /// A shell starts a background job (<c>./test.sh &amp;</c>, CI runners that detach) with SIGINT ignored, the tool inherits
+    /// that, and a process started with SIGINT ignored rightly keeps ignoring it: the Ctrl-C tests would then wait for an exit
+    /// that never comes. The tool is meant to be tested as a foreground run, so the test process puts SIGINT back to its
+    /// default when it finds it ignored (Linux, where /proc says so).
+    /// </summary>
+    private static void StopIgnoringInterrupts()
+    {
+        const string status = "/proc/self/status";
+        if (!OperatingSystem.IsLinux() || !File.Exists(status))
+        {
+            return;
+        }
+
+        var ignored = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        if (ignored is not null && (Convert.ToUInt64(ignored["SigIgn:".Length..].Trim(), 16) & (1UL << (SIGINT - 1))) != 0)
+        {
+            SetSignalHandler(SIGINT, 0); // SIG_DFL
+        }
+    }
 
     private static string Locate()
     {
