@@ -96,10 +96,10 @@ public sealed class DeliveryQueue(Database database)
     /// (counting every node's leases), its oldest due ones, taken in turns (every webhook's first, then every webhook's
     /// second, …). A webhook's limit is <paramref name="perWebhook"/> plus its part of <paramref name="claimAhead"/>, shared
     /// by the webhooks with due work, so a few hanging receivers cannot take the places a fast one needs. Working webhook by
-    /// webhook through the (webhook, due time) index keeps a claim cheap with a million rows queued and fair: one
-    /// webhook's backlog, or a hanging receiver, never hides another webhook's work. PostgreSQL: claims are serialized by
-    /// a transaction-scoped advisory lock (two nodes cannot both fill a webhook's last slot) and rows are taken
-    /// FOR UPDATE SKIP LOCKED.
+    /// webhook through the (webhook, due time) index, reading no more of each than its part, keeps a claim cheap with a
+    /// million rows queued and fair: one webhook's backlog, or a hanging receiver, never hides another webhook's work.
+    /// PostgreSQL: claims are serialized by a transaction-scoped advisory lock (two nodes cannot both fill a webhook's last
+    /// slot) and rows are taken FOR UPDATE SKIP LOCKED.
     /// </summary>
     public async Task<List<DeliveryWork>> ClaimAsync(string owner, long now, long leaseUntil, int limit, int perWebhook, int claimAhead, CancellationToken ct)
     {
