@@ -121,9 +121,8 @@ public sealed class DeliveryQueue(Database database)
                 WHERE EXISTS (SELECT 1 FROM deliveries x WHERE x.webhook_id = w.id AND {Due})),
             share AS (SELECT @perWebhook + (@claimAhead / NULLIF(COUNT(*), 0)) AS most FROM waiting),
             room AS (
-                SELECT webhook_id, free FROM (
-                    SELECT webhook_id, (SELECT most FROM share) - n AS free FROM waiting) AS shares
-                WHERE free > 0),
+                SELECT waiting.webhook_id, share.most - waiting.n AS free FROM waiting CROSS JOIN share
+                WHERE share.most - waiting.n > 0),
             picked AS (
                 {database.Sql(
                     $"""
