@@ -12,6 +12,7 @@ public sealed record Sizes(
     long DrainOneEvents,
     long DrainTenEvents,
     TimeSpan DrainWindow,
+    TimeSpan DrainWarmUp,
     int LatencyRate,
     TimeSpan LatencyWarmUp,
     TimeSpan LatencyDuration,
@@ -27,13 +28,15 @@ public sealed record Sizes(
 
     public static readonly Sizes Full = new(
         LoadClients: 8, LoadWarmUp: TimeSpan.FromSeconds(2), LoadDuration: TimeSpan.FromSeconds(10), FillClients: 4,
-        DrainOneEvents: 20_000, DrainTenEvents: 2_000, DrainWindow: TimeSpan.FromSeconds(20), LatencyRate: 500, LatencyWarmUp: TimeSpan.FromSeconds(5),
+        DrainOneEvents: 80_000, DrainTenEvents: 8_000, DrainWindow: TimeSpan.FromSeconds(20),
+        DrainWarmUp: TimeSpan.FromSeconds(3), LatencyRate: 500, LatencyWarmUp: TimeSpan.FromSeconds(5),
         LatencyDuration: TimeSpan.FromSeconds(10), MillionEvents: 100_000, MillionHooks: 10, MillionFillLimit: TimeSpan.FromSeconds(240),
         MillionWatch: TimeSpan.FromSeconds(60), WrkDuration: TimeSpan.FromSeconds(10), QuietWait: TimeSpan.FromSeconds(10));
 
     public static readonly Sizes Quick = new(
         LoadClients: 8, LoadWarmUp: TimeSpan.FromSeconds(1), LoadDuration: TimeSpan.FromSeconds(3), FillClients: 4,
-        DrainOneEvents: 2_000, DrainTenEvents: 300, DrainWindow: TimeSpan.FromSeconds(30), LatencyRate: 500, LatencyWarmUp: TimeSpan.FromSeconds(1),
+        DrainOneEvents: 2_000, DrainTenEvents: 300, DrainWindow: TimeSpan.FromSeconds(30),
+        DrainWarmUp: TimeSpan.FromSeconds(0.1), LatencyRate: 500, LatencyWarmUp: TimeSpan.FromSeconds(1),
         LatencyDuration: TimeSpan.FromSeconds(3), MillionEvents: 5_000, MillionHooks: 10, MillionFillLimit: TimeSpan.FromSeconds(60),
         MillionWatch: TimeSpan.FromSeconds(10), WrkDuration: TimeSpan.FromSeconds(3), QuietWait: TimeSpan.FromSeconds(3));
 }
@@ -226,12 +229,13 @@ public sealed class Bench(
                 var first = receiver.FirstArrival != 0 ? receiver.FirstArrival : server.ReadyAt;
                 var drainSeconds = Measure.Seconds(first, end);
                 var usage = Usage(server, sampler, cpu);
+                var (steady, steadyReceived) = receiver.RateAfter(received, sizes.DrainWarmUp);
                 var phase = new DrainPhase(hooks, fill, fillUsage, expected, complete ? expected : received, receiver.Duplicates, complete,
                     drainSeconds, Measure.Seconds(server.LaunchedAt, end), Measure.Seconds(server.LaunchedAt, server.ReadyAt), usage,
-                    receiver.FindStalls(expected, StallThresholdMs), sizes.DrainWindow.TotalSeconds, receiver.SecondHalfRate(received));
+                    receiver.FindStalls(expected, StallThresholdMs), sizes.DrainWindow.TotalSeconds, sizes.DrainWarmUp.TotalSeconds, steady, steadyReceived);
                 Say($"drain {hooks} hook(s): {phase.Received:N0}/{expected:N0} deliveries {(complete ? "(all)" : "(window over, queue not empty)")} in " +
-                    $"{drainSeconds:0.00} s = {phase.PerSecond:0} deliveries/s, second half {phase.SecondHalfPerSecond:0}/s (from process launch {phase.FromLaunchSeconds:0.00} s); {Describe(usage)}; " +
-                    $"{Describe(phase.Stalls)}");
+                    $"{drainSeconds:0.00} s = {phase.PerSecond:0} deliveries/s, after the {sizes.DrainWarmUp.TotalSeconds:0.#} s warm-up {steady:0}/s " +
+                    $"({steadyReceived:N0} deliveries) (from process launch {phase.FromLaunchSeconds:0.00} s); {Describe(usage)}; {Describe(phase.Stalls)}");
                 if (server.HasExited)
                 {
                     Say($"server exited early; log tail:\n{server.Tail()}");

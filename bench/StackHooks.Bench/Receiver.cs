@@ -142,21 +142,30 @@ public sealed class Receiver : IAsyncDisposable
     }
 
     /// <summary>
-    /// Requests per second over the second half of the first <paramref name="count"/> requests since <see cref="Reset"/>:
-    /// the rate of a server whose code the JIT has tiered up (a freshly started server spends its first seconds compiling).
+    /// Requests per second after a warm-up: from the first request that came <paramref name="warmUp"/> or more after the
+    /// first one to the last of the first <paramref name="count"/> requests since <see cref="Reset"/>, and how many requests
+    /// that span holds. A freshly started server spends its first seconds compiling its code and filling its caches; this is
+    /// its rate once it has done so. (0, 0) when no request came after the warm-up.
     /// </summary>
-    public double SecondHalfRate(long count)
+    public (double PerSecond, long Requests) RateAfter(long count, TimeSpan warmUp)
     {
         var n = (int)Math.Min(Math.Min(count, Requests), requestTimes.Length - 1);
-        if (n < 4)
+        if (n < 2)
         {
-            return 0;
+            return (0, 0);
         }
 
         var times = requestTimes.AsSpan(1, n).ToArray();
         Array.Sort(times);
-        var seconds = Measure.Seconds(times[(n / 2) - 1], times[^1]);
-        return seconds > 0 ? (n - (n / 2)) / seconds : 0;
+        var from = times[0] + (long)(warmUp.TotalSeconds * Stopwatch.Frequency);
+        var start = Array.FindIndex(times, t => t >= from);
+        if (start < 0 || start >= n - 1)
+        {
+            return (0, 0);
+        }
+
+        var seconds = Measure.Seconds(times[start], times[^1]);
+        return seconds > 0 ? ((n - 1 - start) / seconds, n - 1 - start) : (0, 0);
     }
 
     /// <summary>Arrival timestamp of the event with this version, 0 when it has not arrived.</summary>

@@ -95,7 +95,9 @@ public static class Report
         md.AppendLine("|---|---|---|---|");
         var ratio = r.Ratio;
         md.AppendLine(Row("Deliveries/s to one webhook ÷ wrk requests/s (same receiver, same body)",
-            ratio is { } q ? Inv($"**{q:0.00#}** ({r.DrainOne!.PerSecond:0} ÷ {r.Wrk!.RequestsPerSecond:0})") : "not measured",
+            ratio is { } q
+                ? Inv($"**{q:0.00#}** ({r.DrainOne!.MeasuredPerSecond:0} ÷ {r.Wrk!.RequestsPerSecond:0}{(r.DrainOne.SteadyPerSecond > 0 ? $"; {r.DrainOne.PerSecond / r.Wrk.RequestsPerSecond:0.00#} counting the server's first {r.DrainOne.WarmUpSeconds:0.#} s" : "; the drain was shorter than the warm-up")})")
+                : "not measured",
             Inv($"≥ {RatioTarget:0.00}"), ratio is { } q2 ? q2 >= RatioTarget : null));
         md.AppendLine(Row(Inv($"p99 latency, 202 → receiver, at a steady {sizes.LatencyRate} events/s"),
             r.Latency is { } l
@@ -130,8 +132,8 @@ public static class Report
         foreach (var d in new[] { r.DrainOne, r.DrainTen }.OfType<DrainPhase>())
         {
             var p = Inv($"2. Deliveries to {(d.Hooks == 1 ? "one webhook" : $"{d.Hooks} webhooks")} ({d.Fill.Accepted:N0} events × {d.Hooks} queued, then drained)");
-            md.AppendLine(Inv($"| {p} | **deliveries/s** (first → last arrival) | **{d.PerSecond:0}**{(d.Complete ? "" : Inv($" (over a {d.WindowSeconds:0} s window; the queue was not empty)"))} |"));
-            md.AppendLine(Inv($"| | deliveries/s over the second half of the arrivals (the server's JIT warmed up) | {d.SecondHalfPerSecond:0} |"));
+            md.AppendLine(Inv($"| {p} | **deliveries/s after the first {d.WarmUpSeconds:0.#} s** (warm-up) | **{(d.SteadyPerSecond > 0 ? Inv($"{d.SteadyPerSecond:0}") : "—")}** ({d.SteadyReceived:N0} deliveries){(d.Complete ? "" : Inv($" (within a {d.WindowSeconds:0} s window; the queue was not empty)"))} |"));
+            md.AppendLine(Inv($"| | deliveries/s from the first arrival to the last (warm-up included) | {d.PerSecond:0} |"));
             md.AppendLine(Inv($"| | deliveries received / expected | {d.Received:N0} / {d.Expected:N0}{(d.Hooks == 1 ? Inv($", duplicates {d.Duplicates}") : "")} |"));
             md.AppendLine(Inv($"| | drain time; from process launch (start-up {d.StartupSeconds:0.0} s included) | {d.DrainSeconds:0.00} s; {d.FromLaunchSeconds:0.00} s |"));
             md.AppendLine($"| | CPU server / harness / other processes, draining | {Cpu(d.Server.Cpu)} |");

@@ -29,10 +29,15 @@ public sealed record DrainPhase(
     ServerUsage Server,
     Stalls Stalls,
     double WindowSeconds,
-    double SecondHalfPerSecond)
+    double WarmUpSeconds,
+    double SteadyPerSecond,
+    long SteadyReceived)
 {
     /// <summary>Deliveries received per second, from the first arrival to the arrival that completed the count (or the window's end).</summary>
     public double PerSecond => DrainSeconds > 0 ? Received / DrainSeconds : 0;
+
+    /// <summary>The rate after the warm-up when the drain lasted longer than the warm-up; the whole drain's rate otherwise.</summary>
+    public double MeasuredPerSecond => SteadyPerSecond > 0 ? SteadyPerSecond : PerSecond;
 }
 
 public sealed record LatencyPhase(
@@ -104,5 +109,5 @@ public sealed class RunResults
     public double TotalSeconds { get; set; }
 
     /// <summary>Deliveries/s to one webhook ÷ wrk requests/s against the same receiver.</summary>
-    public double? Ratio => DrainOne is { } d && Wrk is { RequestsPerSecond: > 0 } w ? d.PerSecond / w.RequestsPerSecond : null;
+    public double? Ratio => DrainOne is { } d && Wrk is { RequestsPerSecond: > 0 } w ? d.MeasuredPerSecond / w.RequestsPerSecond : null;
 }
