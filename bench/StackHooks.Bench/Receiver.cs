@@ -119,14 +119,12 @@ public sealed class Receiver : IAsyncDisposable
     /// </summary>
     public Stalls FindStalls(long count, double thresholdMs)
     {
-        var n = (int)Math.Min(Math.Min(count, Requests), requestTimes.Length - 1);
-        if (n < 2)
+        var times = SortedTimes(count);
+        if (times.Length < 2)
         {
             return new Stalls(0, 0, 0, 0);
         }
 
-        var times = requestTimes.AsSpan(1, n).ToArray();
-        Array.Sort(times);
         var gaps = new List<double>();
         for (var i = 1; i < times.Length; i++)
         {
@@ -149,23 +147,31 @@ public sealed class Receiver : IAsyncDisposable
     /// </summary>
     public (double PerSecond, long Requests) RateAfter(long count, TimeSpan warmUp)
     {
-        var n = (int)Math.Min(Math.Min(count, Requests), requestTimes.Length - 1);
-        if (n < 2)
+        var times = SortedTimes(count);
+        if (times.Length < 2)
         {
             return (0, 0);
         }
 
-        var times = requestTimes.AsSpan(1, n).ToArray();
-        Array.Sort(times);
         var from = times[0] + (long)(warmUp.TotalSeconds * Stopwatch.Frequency);
         var start = Array.FindIndex(times, t => t >= from);
-        if (start < 0 || start >= n - 1)
+        var after = times.Length - 1 - start; // arrivals after the first one past the warm-up
+        if (start < 0 || after < 1)
         {
             return (0, 0);
         }
 
         var seconds = Measure.Seconds(times[start], times[^1]);
-        return seconds > 0 ? ((n - 1 - start) / seconds, n - 1 - start) : (0, 0);
+        return seconds > 0 ? (after / seconds, after) : (0, 0);
+    }
+
+    /// <summary>Arrival timestamps of the first <paramref name="count"/> requests since <see cref="Reset"/>, in order.</summary>
+    private long[] SortedTimes(long count)
+    {
+        var n = (int)Math.Min(Math.Min(count, Requests), requestTimes.Length - 1);
+        var times = requestTimes.AsSpan(1, Math.Max(n, 0)).ToArray();
+        Array.Sort(times);
+        return times;
     }
 
     /// <summary>Arrival timestamp of the event with this version, 0 when it has not arrived.</summary>

@@ -95,9 +95,7 @@ public static class Report
         md.AppendLine("|---|---|---|---|");
         var ratio = r.Ratio;
         md.AppendLine(Row("Deliveries/s to one webhook ÷ wrk requests/s (same receiver, same body)",
-            ratio is { } q
-                ? Inv($"**{q:0.00#}** ({r.DrainOne!.MeasuredPerSecond:0} ÷ {r.Wrk!.RequestsPerSecond:0}{(r.DrainOne.SteadyPerSecond > 0 ? $"; {r.DrainOne.PerSecond / r.Wrk.RequestsPerSecond:0.00#} counting the server's first {r.DrainOne.WarmUpSeconds:0.#} s" : "; the drain was shorter than the warm-up")})")
-                : "not measured",
+            ratio is { } q ? RatioCell(q, r.DrainOne!, r.Wrk!) : "not measured",
             Inv($"≥ {RatioTarget:0.00}"), ratio is { } q2 ? q2 >= RatioTarget : null));
         md.AppendLine(Row(Inv($"p99 latency, 202 → receiver, at a steady {sizes.LatencyRate} events/s"),
             r.Latency is { } l
@@ -132,7 +130,8 @@ public static class Report
         foreach (var d in new[] { r.DrainOne, r.DrainTen }.OfType<DrainPhase>())
         {
             var p = Inv($"2. Deliveries to {(d.Hooks == 1 ? "one webhook" : $"{d.Hooks} webhooks")} ({d.Fill.Accepted:N0} events × {d.Hooks} queued, then drained)");
-            md.AppendLine(Inv($"| {p} | **deliveries/s after the first {d.WarmUpSeconds:0.#} s** (warm-up) | **{(d.SteadyPerSecond > 0 ? Inv($"{d.SteadyPerSecond:0}") : "—")}** ({d.SteadyReceived:N0} deliveries){(d.Complete ? "" : Inv($" (within a {d.WindowSeconds:0} s window; the queue was not empty)"))} |"));
+            var steady = d.WarmedUp ? Inv($"**{d.SteadyPerSecond:0}** ({d.SteadyReceived:N0} deliveries)") : "— (the drain was shorter than the warm-up)";
+            md.AppendLine(Inv($"| {p} | **deliveries/s after the first {d.WarmUpSeconds:0.#} s** (warm-up) | {steady}{(d.Complete ? "" : Inv($" (within a {d.WindowSeconds:0} s window; the queue was not empty)"))} |"));
             md.AppendLine(Inv($"| | deliveries/s from the first arrival to the last (warm-up included) | {d.PerSecond:0} |"));
             md.AppendLine(Inv($"| | deliveries received / expected | {d.Received:N0} / {d.Expected:N0}{(d.Hooks == 1 ? Inv($", duplicates {d.Duplicates}") : "")} |"));
             md.AppendLine(Inv($"| | drain time; from process launch (start-up {d.StartupSeconds:0.0} s included) | {d.DrainSeconds:0.00} s; {d.FromLaunchSeconds:0.00} s |"));
@@ -229,6 +228,12 @@ public static class Report
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         File.WriteAllText(path, text);
     }
+
+    /// <summary>The ratio, with the rates it divides, and the ratio the whole drain (warm-up included) would give.</summary>
+    private static string RatioCell(double ratio, DrainPhase drain, WrkPhase wrk) =>
+        Inv($"**{ratio:0.00#}** ({drain.MeasuredPerSecond:0} ÷ {wrk.RequestsPerSecond:0}; ") + (drain.WarmedUp
+            ? Inv($"{drain.PerSecond / wrk.RequestsPerSecond:0.00#} counting the server's first {drain.WarmUpSeconds:0.#} s)")
+            : "the drain was shorter than the warm-up)");
 
     private static string Row(string what, string measured, string target, bool? met) =>
         $"| {what} | {measured} | {target} | {(met switch { true => "✅ met", false => "❌ not met", null => "—" })} |";

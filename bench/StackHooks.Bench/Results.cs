@@ -36,8 +36,11 @@ public sealed record DrainPhase(
     /// <summary>Deliveries received per second, from the first arrival to the arrival that completed the count (or the window's end).</summary>
     public double PerSecond => DrainSeconds > 0 ? Received / DrainSeconds : 0;
 
+    /// <summary>Whether deliveries kept arriving after the warm-up, so that <see cref="SteadyPerSecond"/> was measured.</summary>
+    public bool WarmedUp => SteadyPerSecond > 0;
+
     /// <summary>The rate after the warm-up when the drain lasted longer than the warm-up; the whole drain's rate otherwise.</summary>
-    public double MeasuredPerSecond => SteadyPerSecond > 0 ? SteadyPerSecond : PerSecond;
+    public double MeasuredPerSecond => WarmedUp ? SteadyPerSecond : PerSecond;
 }
 
 public sealed record LatencyPhase(
