@@ -25,8 +25,8 @@ public sealed class DeliveryOptionsTests
         Assert.Equal(TimeSpan.FromSeconds(10), options.Timeout);
         Assert.Null(options.RetrySchedule);
         Assert.Equal(RetrySchedule.DefaultDelays, options.EffectiveRetrySchedule());
-        Assert.Equal(64, options.MaxConcurrency);
-        Assert.Equal(4, options.MaxConcurrencyPerWebhook);
+        Assert.Equal(128, options.MaxConcurrency);
+        Assert.Equal(8, options.MaxConcurrencyPerWebhook);
         Assert.Equal(TimeSpan.FromDays(30), options.Retention);
         Assert.Equal(TimeSpan.FromMinutes(1), options.LeaseDuration);
         Assert.Equal(65536, DeliveryOptions.MaxResponseBodyBytes);

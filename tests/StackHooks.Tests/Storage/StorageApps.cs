@@ -8,12 +8,12 @@ namespace StackHooks.Tests.Storage;
 /// <summary>
 /// The one configuration the storage suite runs with on either engine: quick real retries (0.2 s, 0.2 s: three attempts within a
 /// second), no claiming ahead (PostgreSQL's default: every lease is a send in flight, which the suite's lease checks count), everything
-/// else at its default (MaxConcurrencyPerWebhook 4, Timeout 10 s, LeaseDuration 1 min). Claiming ahead on SQLite's default is
+/// else at its default (MaxConcurrencyPerWebhook, Timeout 10 s, LeaseDuration 1 min). Claiming ahead on SQLite's default is
 /// covered by <see cref="Delivery.ClaimAheadTests"/>.
 /// </summary>
 internal static class StorageSuiteSettings
 {
-    public const int MaxConcurrencyPerWebhook = 4;
+    public static readonly int MaxConcurrencyPerWebhook = new StackHooks.Delivery.DeliveryOptions().MaxConcurrencyPerWebhook;
 
     public static void Apply(StackHooksApp app) => app
         .With("StackHooks:Delivery:RetrySchedule:0", "00:00:00.2")

@@ -35,7 +35,7 @@ namespace StackHooks.Tests.Storage;
 public abstract class StorageSuite<TApp>(TApp app) : IClassFixture<TApp>
     where TApp : StackHooksApp, new()
 {
-    private const int PerWebhook = StorageSuiteSettings.MaxConcurrencyPerWebhook;
+    private static readonly int PerWebhook = StorageSuiteSettings.MaxConcurrencyPerWebhook;
 
     protected TApp App { get; } = app;
 
@@ -642,7 +642,7 @@ public abstract class StorageSuite<TApp>(TApp app) : IClassFixture<TApp>
     [Fact]
     public async Task AHangingReceiverNeverHoldsMoreThanItsPerWebhookLimitWhileAnotherReceiverGetsEverything()
     {
-        const int events = 12;
+        var events = PerWebhook + 8;
         await using var receiver = await Receiver.StartAsync();
         receiver.Respond("/hang", ReceiverResponse.HangUntilCancelled);
         using var client = App.Admin();
@@ -662,7 +662,7 @@ public abstract class StorageSuite<TApp>(TApp app) : IClassFixture<TApp>
         await receiver.WaitForCountAsync(PerWebhook, Patience, r => r.Path == "/hang");
         Assert.Equal(PerWebhook, receiver.On("/hang").Count);
         Assert.Equal(events, (await client.ListDeliveriesAsync(hanging, "?status=pending")).Count);
-        // The leases agree: four of the hanging hook's deliveries are in flight, the rest wait unclaimed.
+        // The leases agree: the limit's worth of the hanging hook's deliveries are in flight, the rest wait unclaimed.
         await using var connection = await Database.OpenAsync();
         Assert.Equal(PerWebhook, await connection.ExecuteScalarAsync<long>(
             "SELECT COUNT(*) FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE w.payload_url = @url AND d.lease_owner IS NOT NULL",
@@ -673,7 +673,7 @@ public abstract class StorageSuite<TApp>(TApp app) : IClassFixture<TApp>
     public async Task DeliveriesLeftLeasedByADeadNodeAreSentOnceTheirLeaseExpires()
     {
         await using var receiver = await Receiver.StartAsync();
-        // The first four requests hold the webhook's four slots for three seconds, so the dispatcher leaves the next ones alone
+        // The first requests hold every one of the webhook's slots for three seconds, so the dispatcher leaves the next ones alone
         // while the test leases them in the name of a node that then "dies".
         receiver.Respond("/lease", (_, n) => n < PerWebhook ? new ReceiverResponse(Delay: TimeSpan.FromSeconds(3)) : ReceiverResponse.Ok);
         using var client = App.Admin();
