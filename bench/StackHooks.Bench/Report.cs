@@ -81,7 +81,7 @@ public static class Report
         md.AppendLine(Inv($"- Date: {date:yyyy-MM-dd HH:mm} UTC"));
         md.AppendLine(Inv($"- Machine: {machine}; 1-minute load average {r.LoadAverageAtStart:0.00} at the start, {r.LoadAverageAtEnd:0.00} at the end"));
         var settings = serverSettings.Count == 0
-            ? "server with its default settings (SQLite, delivery concurrency 64 overall / 4 per webhook)"
+            ? "server with the default settings of that commit (SQLite; see docs/OPERATIONS.md, \"Configuration\")"
             : "server settings changed from the defaults: " + string.Join(", ", serverSettings.Select(s => $"`{s.Key}={s.Value}`"));
         if (sizes.DrainNodes > 1)
         {

@@ -76,6 +76,7 @@ public sealed class CrashAndShutdownTests : IAsyncLifetime
     [Fact]
     public async Task OnSigtermInFlightAttemptsFinishAndNothingIsSentTwice()
     {
+        var events = 2 * DeliveryDefaults.PerWebhook;
         receiver.Respond("/slow", (_, _) => new ReceiverResponse(Delay: TimeSpan.FromSeconds(1.5)));
         var server = await ServerProcess.StartAsync(dataDirectory);
         try
@@ -83,21 +84,21 @@ public sealed class CrashAndShutdownTests : IAsyncLifetime
             var eventsPath = await SetUpAsync(server, receiver.Url("/slow"));
             using (var client = server.Admin())
             {
-                for (var version = 1; version <= 8; version++)
+                for (var version = 1; version <= events; version++)
                 {
                     (await client.PostAsJsonAsync(eventsPath, new { @event = "update_succeeded", version })).EnsureSuccessStatusCode();
                 }
             }
 
-            // Four are in flight (the per-webhook limit), four wait in the queue.
-            await receiver.WaitForCountAsync(4, TimeSpan.FromSeconds(30), r => r.Path == "/slow");
+            // The per-webhook limit's worth are in flight, as many again wait.
+            await receiver.WaitForCountAsync(DeliveryDefaults.PerWebhook, TimeSpan.FromSeconds(30), r => r.Path == "/slow");
             await server.TerminateAsync(TimeSpan.FromSeconds(20));
             Assert.True(server.HasExited);
-            Assert.True(Versions().Count < 8, "everything was sent before SIGTERM; the test proved nothing");
+            Assert.True(Versions().Count < events, "everything was sent before SIGTERM; the test proved nothing");
 
             await server.DisposeAsync();
             server = await ServerProcess.StartAsync(dataDirectory);
-            await receiver.WaitForCountAsync(8, TimeSpan.FromSeconds(60), r => r.Path == "/slow");
+            await receiver.WaitForCountAsync(events, TimeSpan.FromSeconds(60), r => r.Path == "/slow");
             using var admin = server.Admin();
             var deliveries = await admin.GetFromJsonAsync<JsonArray>("/api/stacks/crash/p/dev/hooks/slow/deliveries?kind=stack_update");
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
@@ -109,7 +110,7 @@ public sealed class CrashAndShutdownTests : IAsyncLifetime
 
             Assert.All(deliveries!, d => Assert.Equal("succeeded", d!["status"]!.GetValue<string>()));
             Assert.All(deliveries!, d => Assert.Equal(1, d!["attempts"]!.GetValue<int>()));
-            Assert.Equal(Enumerable.Range(1, 8), Versions().Order());
+            Assert.Equal(Enumerable.Range(1, events), Versions().Order());
         }
         finally
         {

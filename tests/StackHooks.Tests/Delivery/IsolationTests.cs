@@ -6,9 +6,6 @@ namespace StackHooks.Tests.Delivery;
 /// <summary>A receiver that hangs until the timeout must not slow deliveries to other receivers.</summary>
 public sealed class IsolationTests : IAsyncLifetime
 {
-    /// <summary>The default per-webhook limit (StackHooks:Delivery:MaxConcurrencyPerWebhook), which these tests run with.</summary>
-    private static readonly int PerWebhook = new StackHooks.Delivery.DeliveryOptions().MaxConcurrencyPerWebhook;
-
     private readonly StackHooksApp app = new StackHooksApp().With("StackHooks:Delivery:Timeout", "00:00:30");
     private Receiver receiver = null!;
 
@@ -37,7 +34,7 @@ public sealed class IsolationTests : IAsyncLifetime
         // Every hanging attempt lasts 30 s; the fast receiver must get all its deliveries long before one of them ends.
         var fast = await receiver.WaitForCountAsync(events, TimeSpan.FromSeconds(20), r => r.Path == "/fast");
         Assert.Equal(events, fast.Select(r => r.Json["version"]!.GetValue<int>()).Distinct().Count());
-        Assert.InRange(receiver.On("/hang").Count, 1, PerWebhook);
+        Assert.InRange(receiver.On("/hang").Count, 1, DeliveryDefaults.PerWebhook);
     }
 
     [Fact]
@@ -58,7 +55,7 @@ public sealed class IsolationTests : IAsyncLifetime
 
         var fast = await receiver.WaitForCountAsync(events, TimeSpan.FromSeconds(20), r => r.Path == "/fast");
         Assert.Equal(events, fast.Select(r => r.Json["version"]!.GetValue<int>()).Distinct().Count());
-        Assert.InRange(receiver.On("/hang").Count, 3, 3 * PerWebhook); // the limit at most per hanging webhook
+        Assert.InRange(receiver.On("/hang").Count, 3, 3 * DeliveryDefaults.PerWebhook); // the limit at most per hanging webhook
     }
 
     private async Task CreateHooksAsync(HttpClient admin, string org, params (string Name, string Path)[] hooks)

@@ -13,7 +13,7 @@ namespace StackHooks.Tests.Storage;
 /// </summary>
 internal static class StorageSuiteSettings
 {
-    public static readonly int MaxConcurrencyPerWebhook = new StackHooks.Delivery.DeliveryOptions().MaxConcurrencyPerWebhook;
+    public static readonly int MaxConcurrencyPerWebhook = DeliveryDefaults.PerWebhook;
 
     public static void Apply(StackHooksApp app) => app
         .With("StackHooks:Delivery:RetrySchedule:0", "00:00:00.2")
