@@ -13,8 +13,6 @@ namespace StackHooks.Tests.Storage;
 /// </summary>
 internal static class StorageSuiteSettings
 {
-    public static readonly int MaxConcurrencyPerWebhook = DeliveryDefaults.PerWebhook;
-
     public static void Apply(StackHooksApp app) => app
         .With("StackHooks:Delivery:RetrySchedule:0", "00:00:00.2")
         .With("StackHooks:Delivery:RetrySchedule:1", "00:00:00.2")

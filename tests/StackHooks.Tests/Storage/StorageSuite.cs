@@ -35,7 +35,7 @@ namespace StackHooks.Tests.Storage;
 public abstract class StorageSuite<TApp>(TApp app) : IClassFixture<TApp>
     where TApp : StackHooksApp, new()
 {
-    private static readonly int PerWebhook = StorageSuiteSettings.MaxConcurrencyPerWebhook;
+    private static readonly int PerWebhook = DeliveryDefaults.PerWebhook;
 
     protected TApp App { get; } = app;
 
