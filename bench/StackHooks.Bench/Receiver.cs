@@ -155,12 +155,12 @@ public sealed class Receiver : IAsyncDisposable
 
         var from = times[0] + (long)(warmUp.TotalSeconds * Stopwatch.Frequency);
         var start = Array.FindIndex(times, t => t >= from);
-        var after = times.Length - 1 - start; // arrivals after the first one past the warm-up
-        if (start < 0 || after < 1)
+        if (start < 0 || start == times.Length - 1)
         {
-            return (0, 0);
+            return (0, 0); // no arrival after the warm-up, or only one: no span to divide by
         }
 
+        var after = times.Length - 1 - start; // arrivals after the first one past the warm-up
         var seconds = Measure.Seconds(times[start], times[^1]);
         return seconds > 0 ? (after / seconds, after) : (0, 0);
     }

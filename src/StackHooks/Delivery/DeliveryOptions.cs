@@ -26,15 +26,15 @@ public sealed class DeliveryOptions
 
     /// <summary>
     /// Deliveries in flight at once, over all webhooks. A slot is a socket and a waiting task, not a thread, so it is cheap;
-    /// what matters is its ratio to <see cref="MaxConcurrencyPerWebhook"/>: sixteen receivers hanging until the timeout
-    /// are needed to fill every slot.
+    /// what isolation rests on is its ratio to <see cref="MaxConcurrencyPerWebhook"/>, the number of receivers hanging
+    /// until the timeout that it takes to fill every slot. Change the two together.
     /// </summary>
     public int MaxConcurrency { get; set; } = 128;
 
     /// <summary>
-    /// Deliveries in flight at once to one webhook, so one slow receiver cannot take every slot. Eight rather than four:
-    /// a fast receiver took ~20 % more deliveries per second (both ends handle more requests per wake-up; see
-    /// docs/BENCHMARKS.md), and <see cref="MaxConcurrency"/> was doubled with it, so isolation is unchanged.
+    /// Deliveries in flight at once to one webhook, so one slow receiver cannot take every slot. Eight rather than four
+    /// (with <see cref="MaxConcurrency"/> doubled, keeping the ratio at 16): a fast receiver took ~18 % more deliveries
+    /// per second, both ends handling more requests per wake-up (docs/BENCHMARKS.md).
     /// </summary>
     public int MaxConcurrencyPerWebhook { get; set; } = 8;
 
